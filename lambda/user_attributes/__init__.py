@@ -1,0 +1,1 @@
+"""Sets Cognito users' attributes declaratively and restores them exactly (see index.py)."""

@@ -1,0 +1,38 @@
+"""boto3 clients with explicit timeouts and retries.
+
+Cognito's UserUpdate quota (25/s per account and Region) is shared with production traffic and
+``TooManyRequestsException`` is retried only by botocore's standard and adaptive modes; adaptive
+also slows this client down when throttled. Timeouts are explicit so a hung call ends well
+before the Lambda deadline (a call's worst case, retries included, stays under a minute).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CLIENT_CONFIG: Final = Config(
+    connect_timeout=3,
+    read_timeout=8,
+    retries={"mode": "adaptive", "max_attempts": 6},
+)
+
+
+def cognito_client(region: str | None = None) -> CognitoIdentityProviderClient:
+    return boto3.client("cognito-idp", region_name=region, config=CLIENT_CONFIG)
+
+
+def dynamodb_client(region: str | None = None) -> DynamoDBClient:
+    return boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a failed call (never its message, which may echo input)."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))

@@ -1,0 +1,112 @@
+"""Adapter for the four Cognito actions the handler performs, named after them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws_clients import error_code
+from .errors import AwsCallFailed, UserNotFound
+from .model import CanonicalUser, Target
+from .schema import PoolSchema, pool_schema
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+SCHEMA_CACHE_SECONDS: Final = 300.0
+"""DescribeUserPool has a 15/s quota per account; a warm container asks once per pool per 5 min."""
+
+_MIN_REDACTED_LENGTH: Final = 3
+
+
+class CognitoUsers:
+    """AdminGetUser, DescribeUserPool (cached), AdminUpdateUserAttributes,
+    AdminDeleteUserAttributes. Errors become ``AwsCallFailed`` naming the action and code;
+    an AWS message that could echo a value we sent has that value redacted."""
+
+    def __init__(
+        self,
+        client: CognitoIdentityProviderClient,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._clock = clock
+        self._schemas: dict[str, tuple[float, PoolSchema]] = {}
+
+    def admin_get_user(self, target: Target) -> CanonicalUser:
+        """The user's canonical username and live attributes; ``UserNotFound`` if absent."""
+        try:
+            response = self._client.admin_get_user(
+                UserPoolId=target.user_pool_id, Username=target.username
+            )
+        except ClientError as error:
+            if error_code(error) == "UserNotFoundException":
+                raise UserNotFound("the user does not exist in the user pool") from None
+            raise _failed("AdminGetUser", error, ()) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed("AdminGetUser", type(error).__name__) from None
+        return CanonicalUser(
+            user_pool_id=target.user_pool_id,
+            username=response["Username"],
+            attributes={
+                item["Name"]: item.get("Value", "") for item in response.get("UserAttributes", [])
+            },
+        )
+
+    def describe_user_pool(self, user_pool_id: str) -> PoolSchema:
+        """The pool's attribute schema, from this container's cache when fresh."""
+        now = self._clock()
+        cached = self._schemas.get(user_pool_id)
+        if cached is not None and now - cached[0] < SCHEMA_CACHE_SECONDS:
+            return cached[1]
+        try:
+            pool = self._client.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
+        except ClientError as error:
+            raise _failed("DescribeUserPool", error, ()) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed("DescribeUserPool", type(error).__name__) from None
+        schema = pool_schema(pool.get("SchemaAttributes", []))
+        self._schemas[user_pool_id] = (now, schema)
+        return schema
+
+    def admin_update_user_attributes(
+        self, user: CanonicalUser, values: Mapping[str, str], client_metadata: Mapping[str, str]
+    ) -> None:
+        extra = {"ClientMetadata": dict(client_metadata)} if client_metadata else {}
+        try:
+            self._client.admin_update_user_attributes(
+                UserPoolId=user.user_pool_id,
+                Username=user.username,
+                UserAttributes=[{"Name": name, "Value": value} for name, value in values.items()],
+                **extra,
+            )
+        except ClientError as error:
+            raise _failed(
+                "AdminUpdateUserAttributes", error, [*values.values(), *client_metadata.values()]
+            ) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed("AdminUpdateUserAttributes", type(error).__name__) from None
+
+    def admin_delete_user_attributes(self, user: CanonicalUser, names: Iterable[str]) -> None:
+        try:
+            self._client.admin_delete_user_attributes(
+                UserPoolId=user.user_pool_id,
+                Username=user.username,
+                UserAttributeNames=sorted(names),
+            )
+        except ClientError as error:
+            raise _failed("AdminDeleteUserAttributes", error, ()) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed("AdminDeleteUserAttributes", type(error).__name__) from None
+
+
+def _failed(action: str, error: ClientError, sent: Iterable[str]) -> AwsCallFailed:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    for value in sorted(set(sent), key=len, reverse=True):
+        if len(value) >= _MIN_REDACTED_LENGTH:
+            message = message.replace(value, "<redacted>")
+    return AwsCallFailed(action, error_code(error), message[:160])

@@ -1,0 +1,46 @@
+"""The errors the handler reports as FAILED.
+
+Every message names what is wrong (a property, an attribute name, an AWS action and error code)
+and never carries an attribute value, a ClientMetadata value or a response URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class UserAttributesError(Exception):
+    """Base class: the message is safe to log and to send to CloudFormation as ``Reason``."""
+
+
+class InvalidDeclaration(UserAttributesError):
+    """The declared properties are malformed or break the pool's schema; nothing was written."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class UserNotFound(UserAttributesError):
+    """The declared user does not exist in the pool."""
+
+
+class AwsCallFailed(UserAttributesError):
+    """A Cognito or DynamoDB call failed; names the action and the error code."""
+
+    def __init__(self, action: str, code: str, detail: str = "") -> None:
+        self.action = action
+        self.code = code
+        super().__init__(f"{action} failed: {code}" + (f": {detail}" if detail else ""))
+
+
+class LedgerConflict(UserAttributesError):
+    """The ledger changed between our read and our transaction (another writer won)."""
+
+
+class CreateRefused(UserAttributesError):
+    """A Create arrived for an owner that a Delete has just released (a late duplicate)."""
+
+
+class DeadlineReached(UserAttributesError):
+    """The invocation's time is up: the response was already sent; no more writes."""

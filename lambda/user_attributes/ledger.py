@@ -1,0 +1,254 @@
+"""Adapter for the ownership ledger (DynamoDB): one Query, one TransactWriteItems per step.
+
+One partition per (pool, canonical user) holds that user's claims, owner records and
+tombstones, so a single consistent Query reads all the core needs, and a single transaction
+changes claims and the owner's record together: a crash can never leave an owner the ledger
+only half knows.
+
+Item layout (``pk`` = ``USER#<pool>#<username>``):
+- ``CLAIM#<attribute>``: ``original`` (S) or ``original_absent``, ``owners`` (M: owner id ->
+  ``{value | absent, at}``), ``version``;
+- ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``;
+- ``TOMBSTONE#<owner id>``: ``until_ms``, ``expires_at`` (DynamoDB TTL, epoch seconds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws_clients import error_code
+from .errors import AwsCallFailed, LedgerConflict
+from .model import ABSENT, Claim, OwnerRecord, OwnerValue, UserLedger, Value
+from .plan import ClaimChange, OwnerChange
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        DeleteTypeDef,
+        PutTypeDef,
+        TransactWriteItemTypeDef,
+    )
+
+MAX_TRANSACTION_ITEMS: Final = 100
+_CONFLICT_CODES: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+Item = Mapping[str, "AttributeValueTypeDef"]
+
+
+def partition_key(user_pool_id: str, username: str) -> str:
+    return f"USER#{user_pool_id}#{username}"
+
+
+class Ledger:
+    """Query (the user's whole partition) and TransactWriteItems (one step's changes)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def query(self, user_pool_id: str, username: str) -> UserLedger:
+        """Everything the ledger holds for one user, read consistently."""
+        claims: dict[str, Claim] = {}
+        owners: dict[str, OwnerRecord] = {}
+        tombstones: dict[str, int] = {}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": partition_key(user_pool_id, username)}},
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                page = self._client.query(**request)
+            except ClientError as error:
+                raise _failed("Query", error) from None
+            except BotoCoreError as error:
+                raise AwsCallFailed("DynamoDB Query", type(error).__name__) from None
+            for item in page.get("Items", []):
+                kind, _, key = item["sk"]["S"].partition("#")
+                if kind == "CLAIM":
+                    claims[key] = _claim_from_item(item)
+                elif kind == "OWNER":
+                    owners[key] = _owner_from_item(item)
+                elif kind == "TOMBSTONE":
+                    tombstones[key] = int(item["until_ms"]["N"])
+            if "LastEvaluatedKey" not in page:
+                return UserLedger(claims=claims, owners=owners, tombstones=tombstones)
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def transact(
+        self,
+        user_pool_id: str,
+        username: str,
+        *,
+        claims: tuple[ClaimChange, ...],
+        owner: OwnerChange | None,
+        refuse_if_tombstoned: tuple[str, int] | None = None,
+        tombstone: tuple[str, int] | None = None,
+    ) -> None:
+        """Apply claim and owner changes atomically, each conditioned on the version read.
+
+        ``refuse_if_tombstoned`` (owner id, now ms) makes the transaction fail if a live
+        tombstone exists for that owner; ``tombstone`` (owner id, until ms) writes one.
+        Raises ``LedgerConflict`` when another writer changed an item since it was read.
+        """
+        pk = partition_key(user_pool_id, username)
+        items: list[TransactWriteItemTypeDef] = [self._claim_item(pk, change) for change in claims]
+        if owner is not None:
+            items.append(self._owner_item(pk, owner))
+        if refuse_if_tombstoned is not None:
+            owner_id, now_ms = refuse_if_tombstoned
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": {"pk": {"S": pk}, "sk": {"S": f"TOMBSTONE#{owner_id}"}},
+                        "ConditionExpression": "attribute_not_exists(pk) OR until_ms < :now",
+                        "ExpressionAttributeValues": {":now": {"N": str(now_ms)}},
+                    }
+                }
+            )
+        if tombstone is not None:
+            owner_id, until_ms = tombstone
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": pk},
+                            "sk": {"S": f"TOMBSTONE#{owner_id}"},
+                            "until_ms": {"N": str(until_ms)},
+                            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
+                        },
+                    }
+                }
+            )
+        if not items:
+            return
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise AwsCallFailed(
+                "TransactWriteItems",
+                "TooManyItems",
+                f"one change touches {len(items)} ledger items (limit {MAX_TRANSACTION_ITEMS}); "
+                "split the declaration across deploys",
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons", [])
+            if error_code(error) == "TransactionCanceledException" and any(
+                reason.get("Code") in _CONFLICT_CODES for reason in reasons
+            ):
+                raise LedgerConflict("the ledger changed during this step") from None
+            raise _failed("TransactWriteItems", error) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed("DynamoDB TransactWriteItems", type(error).__name__) from None
+
+    def _claim_item(self, pk: str, change: ClaimChange) -> TransactWriteItemTypeDef:
+        key: dict[str, AttributeValueTypeDef] = {
+            "pk": {"S": pk},
+            "sk": {"S": f"CLAIM#{change.attribute}"},
+        }
+        return self._versioned_write(
+            key,
+            None if change.before is None else change.before.version,
+            None if change.after is None else _claim_to_item(change.after),
+        )
+
+    def _owner_item(self, pk: str, change: OwnerChange) -> TransactWriteItemTypeDef:
+        key: dict[str, AttributeValueTypeDef] = {
+            "pk": {"S": pk},
+            "sk": {"S": f"OWNER#{change.owner_id}"},
+        }
+        return self._versioned_write(
+            key,
+            None if change.before is None else change.before.version,
+            None if change.after is None else _owner_to_item(change.after),
+        )
+
+    def _versioned_write(
+        self,
+        key: dict[str, AttributeValueTypeDef],
+        expected_version: int | None,
+        body: dict[str, AttributeValueTypeDef] | None,
+    ) -> TransactWriteItemTypeDef:
+        values: dict[str, AttributeValueTypeDef] = {}
+        if expected_version is None:
+            condition = "attribute_not_exists(pk)"
+        else:
+            condition = "version = :expected"
+            values[":expected"] = {"N": str(expected_version)}
+        if body is None:
+            delete: DeleteTypeDef = {
+                "TableName": self._table,
+                "Key": key,
+                "ConditionExpression": condition,
+            }
+            if values:
+                delete["ExpressionAttributeValues"] = values
+            return {"Delete": delete}
+        put: PutTypeDef = {
+            "TableName": self._table,
+            "Item": {**key, **body},
+            "ConditionExpression": condition,
+        }
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return {"Put": put}
+
+
+def _value_to_item(value: Value) -> dict[str, AttributeValueTypeDef]:
+    return {"absent": {"BOOL": True}} if value is ABSENT else {"value": {"S": value}}
+
+
+def _value_from_item(item: Mapping[str, AttributeValueTypeDef], key: str) -> Value:
+    return item[key]["S"] if key in item else ABSENT
+
+
+def _claim_to_item(claim: Claim) -> dict[str, AttributeValueTypeDef]:
+    original: dict[str, AttributeValueTypeDef] = (
+        {"original_absent": {"BOOL": True}}
+        if claim.original is ABSENT
+        else {"original": {"S": claim.original}}
+    )
+    owners: dict[str, AttributeValueTypeDef] = {
+        owner: {"M": {**_value_to_item(held.value), "at": {"N": str(held.applied_at)}}}
+        for owner, held in claim.owners.items()
+    }
+    return {**original, "owners": {"M": owners}, "version": {"N": str(claim.version)}}
+
+
+def _claim_from_item(item: Item) -> Claim:
+    owners = {
+        owner: OwnerValue(_value_from_item(held["M"], "value"), int(held["M"]["at"]["N"]))
+        for owner, held in item["owners"]["M"].items()
+    }
+    return Claim(
+        original=_value_from_item(item, "original"),
+        owners=owners,
+        version=int(item["version"]["N"]),
+    )
+
+
+def _owner_to_item(owner: OwnerRecord) -> dict[str, AttributeValueTypeDef]:
+    return {
+        "attributes": {"L": [{"S": name} for name in sorted(owner.attributes)]},
+        "version": {"N": str(owner.version)},
+        "lease_until_ms": {"N": str(owner.lease_until_ms)},
+    }
+
+
+def _owner_from_item(item: Item) -> OwnerRecord:
+    return OwnerRecord(
+        attributes=frozenset(entry["S"] for entry in item["attributes"]["L"]),
+        version=int(item["version"]["N"]),
+        lease_until_ms=int(item["lease_until_ms"]["N"]),
+    )
+
+
+def _failed(action: str, error: ClientError) -> AwsCallFailed:
+    return AwsCallFailed(action, error_code(error))

@@ -1,0 +1,420 @@
+"""Create, Update and Delete: the core's plans performed through the adapters.
+
+Each step is "bring this owner to a declaration" (``plan_reconcile``) performed in the order
+that never loses an original: put released attributes back, commit the ledger, then write the
+declared values. A failure after the first write is undone by reconciling the owner back to
+what the ledger said it declared before (nothing, for a new owner), and reported FAILED with the
+physical id CloudFormation must use for its next event.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .cognito import CognitoUsers
+from .errors import (
+    CreateRefused,
+    DeadlineReached,
+    InvalidDeclaration,
+    LedgerConflict,
+    UserAttributesError,
+    UserNotFound,
+)
+from .identity import PhysicalId, owner_id, parse_physical_id
+from .ledger import Ledger
+from .model import CanonicalUser, OnDelete, Target, UserLedger, Value
+from .plan import CognitoWrites, Plan, declared_values, plan_reconcile
+from .properties import parse_properties
+from .schema import schema_problems
+
+logger = logging.getLogger(__name__)
+
+CONFLICT_ATTEMPTS: Final = 5
+WRITE_MARGIN_MS: Final = 3_000
+"""No write starts this close to the deadline: the timeout response may already be on its way."""
+
+
+@dataclass(frozen=True)
+class ResourceEvent:
+    """The parts of a CloudFormation custom resource event the lifecycle reads."""
+
+    request_type: str
+    stack_id: str
+    logical_resource_id: str
+    properties: Mapping[str, object]
+    old_properties: Mapping[str, object] | None = None
+    physical_resource_id: str | None = None
+
+    @classmethod
+    def from_cfn(cls, event: Mapping[str, Any]) -> ResourceEvent:
+        return cls(
+            request_type=str(event["RequestType"]),
+            stack_id=str(event["StackId"]),
+            logical_resource_id=str(event["LogicalResourceId"]),
+            properties=event.get("ResourceProperties") or {},
+            old_properties=event.get("OldResourceProperties"),
+            physical_resource_id=event.get("PhysicalResourceId"),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to answer CloudFormation: SUCCESS when ``error`` is None, else FAILED."""
+
+    physical_id: str
+    error: str | None = None
+
+
+class Deadline:
+    """The invocation's deadline, and whether the timeout response has already been sent."""
+
+    def __init__(
+        self,
+        deadline_ms: int,
+        *,
+        now_ms: Callable[[], int],
+        responded: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.deadline_ms = deadline_ms
+        self._now_ms = now_ms
+        self._responded = responded
+
+    def remaining_ms(self) -> int:
+        return self.deadline_ms - self._now_ms()
+
+    def check(self) -> None:
+        """Refuse to start a write once the answer is sent or the deadline is too close."""
+        if self._responded() or self.remaining_ms() < WRITE_MARGIN_MS:
+            raise DeadlineReached("the invocation's time ran out before all writes were done")
+
+
+class AttributeLifecycle:
+    """The custom resource's behaviour, independent of crhelper and of the Lambda runtime."""
+
+    def __init__(
+        self,
+        cognito: CognitoUsers,
+        ledger: Ledger,
+        *,
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._cognito = cognito
+        self._ledger = ledger
+        self._now_ms = now_ms
+        self._sleep = sleep
+
+    # -- Create and Update ---------------------------------------------------------------
+
+    def create(self, event: ResourceEvent, deadline: Deadline) -> Outcome:
+        """Set the declared values, recording originals first. FAILED leaves nothing claimed."""
+        try:
+            declaration = parse_properties(event.properties)
+        except InvalidDeclaration as error:
+            return Outcome(provisional_physical_id(event), f"invalid properties: {error}")
+        owner = owner_id(event.stack_id, event.logical_resource_id, declaration.target)
+        return self._apply(
+            owner,
+            declaration.target,
+            declaration.attributes,
+            declaration.client_metadata,
+            deadline,
+            failure_physical_id=None,
+        )
+
+    def update(self, event: ResourceEvent, deadline: Deadline) -> Outcome:
+        """Diff against what the owner holds; a new target user is a replacement (new id).
+
+        A rollback Update (old and new properties swapped) is an ordinary Update.
+        """
+        sent_id = event.physical_resource_id or provisional_physical_id(event)
+        try:
+            declaration = parse_properties(event.properties)
+        except InvalidDeclaration as error:
+            return Outcome(sent_id, f"invalid properties: {error}")
+        owner = owner_id(event.stack_id, event.logical_resource_id, declaration.target)
+        outcome = self._apply(
+            owner,
+            declaration.target,
+            declaration.attributes,
+            declaration.client_metadata,
+            deadline,
+            failure_physical_id=sent_id,
+        )
+        sent = parse_physical_id(sent_id)
+        if outcome.error is None and (sent is None or str(sent) == outcome.physical_id):
+            # Keep the id CloudFormation knows unless the owner or its partition moved: a new
+            # id makes CloudFormation delete the old one.
+            return Outcome(sent_id)
+        return outcome
+
+    def _apply(
+        self,
+        owner: str,
+        target: Target,
+        desired: Mapping[str, Value],
+        client_metadata: Mapping[str, str],
+        deadline: Deadline,
+        *,
+        failure_physical_id: str | None,
+    ) -> Outcome:
+        fallback = failure_physical_id or str(
+            PhysicalId(owner, target.user_pool_id, target.username)
+        )
+        try:
+            user = self._cognito.admin_get_user(target)
+        except UserNotFound:
+            return Outcome(fallback, f"Username: no such user in user pool {target.user_pool_id}")
+        except UserAttributesError as error:
+            return Outcome(fallback, str(error))
+        physical_id = str(PhysicalId(owner, target.user_pool_id, user.username))
+        failure_id = failure_physical_id or physical_id
+        try:
+            problems = schema_problems(
+                desired, self._cognito.describe_user_pool(target.user_pool_id)
+            )
+            if problems:
+                return Outcome(failure_id, "invalid attributes: " + "; ".join(problems))
+            before, plan = self._commit(
+                owner, user, desired, OnDelete.RESTORE, deadline, client_metadata=client_metadata
+            )
+        except UserAttributesError as error:
+            return Outcome(failure_id, str(error))
+        try:
+            self._write(user, plan.claim_writes, client_metadata, deadline)
+        except UserAttributesError as error:
+            return Outcome(
+                failure_id,
+                self._undo(
+                    owner,
+                    user=user,
+                    before=before,
+                    client_metadata=client_metadata,
+                    deadline=deadline,
+                    cause=error,
+                ),
+            )
+        _log_step("applied", owner, plan)
+        return Outcome(physical_id)
+
+    def _undo(
+        self,
+        owner: str,
+        *,
+        user: CanonicalUser,
+        before: UserLedger,
+        client_metadata: Mapping[str, str],
+        deadline: Deadline,
+        cause: UserAttributesError,
+    ) -> str:
+        """Put the owner back to what it declared before this step; the FAILED reason."""
+        previous = declared_values(before, owner)
+        try:
+            current = self._cognito.admin_get_user(Target(user.user_pool_id, user.username))
+            _, plan = self._commit(
+                owner,
+                current,
+                previous,
+                OnDelete.RESTORE,
+                deadline,
+                client_metadata=client_metadata,
+            )
+            self._write(current, plan.claim_writes, client_metadata, deadline)
+        except UserAttributesError as undo_error:
+            logger.error("owner %s: undo failed: %s", owner[:12], undo_error)
+            return f"{cause} (undo failed: {undo_error})"
+        _log_step("undone", owner, plan)
+        return f"{cause} (changes undone)"
+
+    # -- Delete --------------------------------------------------------------------------
+
+    def delete(self, event: ResourceEvent, deadline: Deadline) -> Outcome:
+        """Release every claim of this owner; restore where it was the last owner.
+
+        The owner comes from our physical id, else (CloudFormation invented the id because
+        the Create never answered) from the event. An owner the ledger does not know, or a
+        user that no longer exists, is SUCCESS with nothing to write to Cognito.
+        """
+        sent_id = event.physical_resource_id or provisional_physical_id(event)
+        on_release, client_metadata = _lenient_delete_options(event.properties)
+        ours = parse_physical_id(sent_id)
+        try:
+            if ours is not None:
+                owner, target = ours.owner_id, Target(ours.user_pool_id, ours.username)
+            else:
+                declared = _lenient_target(event.properties)
+                if declared is None:
+                    return Outcome(sent_id)
+                owner = owner_id(event.stack_id, event.logical_resource_id, declared)
+                target = declared
+            try:
+                user: CanonicalUser | None = self._cognito.admin_get_user(target)
+            except UserNotFound:
+                user = None
+            canonical = CanonicalUser(
+                target.user_pool_id,
+                user.username if user else target.username,
+                user.attributes if user else {},
+            )
+            ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
+            if ours is None:
+                ledger = self._await_lease(owner, canonical, ledger, deadline)
+            if owner not in ledger.owners:
+                if ours is None:
+                    # No answer ever reached CloudFormation: a late duplicate of that Create
+                    # must not seed values after this Delete.
+                    deadline.check()
+                    self._ledger.transact(
+                        canonical.user_pool_id,
+                        canonical.username,
+                        claims=(),
+                        owner=None,
+                        tombstone=(owner, deadline.deadline_ms),
+                    )
+                logger.info("owner %s: not in the ledger, nothing to release", owner[:12])
+                return Outcome(sent_id)
+            _, plan = self._commit(
+                owner,
+                canonical,
+                None,
+                on_release,
+                deadline,
+                client_metadata=client_metadata,
+                ledger=ledger,
+                write_cognito=user is not None,
+                tombstone=(owner, deadline.deadline_ms) if ours is None else None,
+            )
+        except UserAttributesError as error:
+            return Outcome(sent_id, str(error))
+        _log_step("released", owner, plan)
+        return Outcome(sent_id)
+
+    def _await_lease(
+        self, owner: str, user: CanonicalUser, ledger: UserLedger, deadline: Deadline
+    ) -> UserLedger:
+        """Wait out an invocation that may still be writing this owner's values."""
+        record = ledger.owners.get(owner)
+        if record is None or record.lease_until_ms <= self._now_ms():
+            return ledger
+        wait_ms = min(
+            record.lease_until_ms - self._now_ms(), deadline.remaining_ms() - 2 * WRITE_MARGIN_MS
+        )
+        logger.info("owner %s: waiting %d ms for a running invocation's lease", owner[:12], wait_ms)
+        if wait_ms > 0:
+            self._sleep(wait_ms / 1000)
+        return self._ledger.query(user.user_pool_id, user.username)
+
+    # -- shared steps --------------------------------------------------------------------
+
+    def _commit(
+        self,
+        owner: str,
+        user: CanonicalUser,
+        desired: Mapping[str, Value] | None,
+        on_release: OnDelete,
+        deadline: Deadline,
+        *,
+        client_metadata: Mapping[str, str],
+        ledger: UserLedger | None = None,
+        write_cognito: bool = True,
+        tombstone: tuple[str, int] | None = None,
+    ) -> tuple[UserLedger, Plan]:
+        """Plan, put released attributes back, commit the ledger; retry when another writer
+        changed the ledger in between. Returns the ledger as read, and the committed plan."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            if ledger is None:
+                ledger = self._ledger.query(user.user_pool_id, user.username)
+            now = self._now_ms()
+            new_owner = owner not in ledger.owners and bool(desired)
+            if new_owner and ledger.tombstones.get(owner, 0) > now:
+                raise CreateRefused(
+                    "a Delete for this resource ran moments ago (its Create never answered); "
+                    "refusing a late duplicate Create"
+                )
+            plan = plan_reconcile(
+                owner_id=owner,
+                desired=desired,
+                ledger=ledger,
+                live=user.attributes,
+                on_release=on_release,
+                lease_until_ms=deadline.deadline_ms,
+            )
+            if write_cognito:
+                self._write(user, plan.release_writes, client_metadata, deadline)
+            if plan.changes_ledger or tombstone is not None:
+                deadline.check()
+                try:
+                    self._ledger.transact(
+                        user.user_pool_id,
+                        user.username,
+                        claims=plan.claims,
+                        owner=plan.owner,
+                        refuse_if_tombstoned=(owner, now) if new_owner else None,
+                        tombstone=tombstone,
+                    )
+                except LedgerConflict:
+                    logger.info("owner %s: ledger conflict, attempt %d", owner[:12], attempt + 1)
+                    ledger = None
+                    if write_cognito:
+                        user = self._cognito.admin_get_user(
+                            Target(user.user_pool_id, user.username)
+                        )
+                    continue
+            return ledger, plan
+        raise LedgerConflict(f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts")
+
+    def _write(
+        self,
+        user: CanonicalUser,
+        writes: CognitoWrites,
+        client_metadata: Mapping[str, str],
+        deadline: Deadline,
+    ) -> None:
+        if writes.update:
+            deadline.check()
+            self._cognito.admin_update_user_attributes(user, writes.update, client_metadata)
+        if writes.delete:
+            deadline.check()
+            self._cognito.admin_delete_user_attributes(user, writes.delete)
+
+
+def _log_step(step: str, owner: str, plan: Plan) -> None:
+    logger.info(
+        "owner %s %s: ledger items %d, wrote %s, deleted %s, restored %s",
+        owner[:12],
+        step,
+        len(plan.claims) + (plan.owner is not None),
+        sorted(plan.release_writes.update.keys() | plan.claim_writes.update.keys()),
+        sorted(plan.release_writes.delete | plan.claim_writes.delete),
+        sorted(plan.restored),
+    )
+
+
+def provisional_physical_id(event: ResourceEvent) -> str:
+    """The id to answer with until the step knows better: the one CloudFormation sent, else
+    ours for the declared target (the username may still be an alias)."""
+    if event.physical_resource_id:
+        return event.physical_resource_id
+    target = _lenient_target(event.properties) or Target("unknown", "unknown")
+    owner = owner_id(event.stack_id, event.logical_resource_id, target)
+    return str(PhysicalId(owner, target.user_pool_id, target.username))
+
+
+def _lenient_target(properties: Mapping[str, object]) -> Target | None:
+    pool, username = properties.get("UserPoolId"), properties.get("Username")
+    if isinstance(pool, str) and pool and isinstance(username, str) and username:
+        return Target(pool, username)
+    return None
+
+
+def _lenient_delete_options(properties: Mapping[str, object]) -> tuple[OnDelete, Mapping[str, str]]:
+    """A Delete must proceed even when the properties were never valid (failed Create)."""
+    try:
+        declaration = parse_properties(properties)
+    except InvalidDeclaration:
+        return OnDelete.RESTORE, {}
+    return declaration.on_delete, declaration.client_metadata

@@ -1,0 +1,112 @@
+"""Plain data the core decides over: declarations, claims, owners.
+
+Nothing here talks to AWS. Values are attribute values (PII): they live in these objects and in
+Cognito/ledger calls only, never in a log line, a response or an exception message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Final
+
+
+class Absent(Enum):
+    """The attribute does not exist on the user (Cognito has no null value)."""
+
+    ABSENT = "ABSENT"
+
+
+ABSENT: Final = Absent.ABSENT
+
+Value = str | Absent
+"""An attribute's value, or ABSENT."""
+
+
+class OnDelete(StrEnum):
+    """What a Delete does to the attributes this owner was the last to claim."""
+
+    RESTORE = "RESTORE"
+    RETAIN = "RETAIN"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The user a declaration is about, as declared (the name may be an alias)."""
+
+    user_pool_id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One custom resource's parsed properties.
+
+    ``attributes`` already includes the implicit ``email_verified``/``phone_number_verified``
+    flags the handler sends with an address it sets, so they are claimed and restored like any
+    declared attribute.
+    """
+
+    target: Target
+    attributes: Mapping[str, Value]
+    client_metadata: Mapping[str, str] = field(default_factory=dict)
+    on_delete: OnDelete = OnDelete.RESTORE
+
+
+@dataclass(frozen=True)
+class OwnerValue:
+    """What one owner declared for a claimed attribute, and when (claim version) it applied."""
+
+    value: Value
+    applied_at: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One (pool, canonical user, attribute) under management.
+
+    ``original`` is what the attribute was before the first owner claimed it; it is written
+    once, before the first Cognito write, and never replaced while owners remain.
+    ``version`` increases with every change and guards concurrent writers.
+    """
+
+    original: Value
+    owners: Mapping[str, OwnerValue]
+    version: int
+
+    def latest_owner(self) -> str:
+        """The owner that applied last (its value is the one that must be live)."""
+        return max(self.owners, key=lambda owner: (self.owners[owner].applied_at, owner))
+
+
+@dataclass(frozen=True)
+class OwnerRecord:
+    """One custom resource instance as the ledger knows it: which attributes it claims.
+
+    ``lease_until_ms`` is the deadline of the invocation that last wrote it: until then that
+    invocation may still be writing to Cognito.
+    """
+
+    attributes: frozenset[str]
+    version: int
+    lease_until_ms: int
+
+
+@dataclass(frozen=True)
+class UserLedger:
+    """Everything the ledger holds for one (pool, canonical user), read in one query."""
+
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+    owners: Mapping[str, OwnerRecord] = field(default_factory=dict)
+    tombstones: Mapping[str, int] = field(default_factory=dict)
+    """owner id -> epoch ms until which a Create for that owner is refused."""
+
+
+@dataclass(frozen=True)
+class CanonicalUser:
+    """A user as Cognito reports it: its real username and its live attributes."""
+
+    user_pool_id: str
+    username: str
+    attributes: Mapping[str, str]

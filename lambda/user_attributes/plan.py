@@ -1,0 +1,221 @@
+"""The pure core: what one owner's event changes in the ledger and in Cognito.
+
+Every lifecycle step is the same question: bring owner ``O`` from what the ledger says it holds
+to a desired declaration (``None`` = hold nothing). ``plan_reconcile`` answers it over plain
+data; the caller performs the plan in a crash-safe order (see ``Plan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .model import ABSENT, Claim, OnDelete, OwnerRecord, OwnerValue, UserLedger, Value
+from .properties import VERIFIED_FLAG
+
+
+@dataclass(frozen=True)
+class ClaimChange:
+    """Replace ``before`` (None: must not exist yet) by ``after`` (None: delete the claim)."""
+
+    attribute: str
+    before: Claim | None
+    after: Claim | None
+
+
+@dataclass(frozen=True)
+class OwnerChange:
+    """Replace the owner's record ``before`` (None: new owner) by ``after`` (None: forget it)."""
+
+    owner_id: str
+    before: OwnerRecord | None
+    after: OwnerRecord | None
+
+
+@dataclass(frozen=True)
+class CognitoWrites:
+    """At most one AdminUpdateUserAttributes and one AdminDeleteUserAttributes call."""
+
+    update: Mapping[str, str] = field(default_factory=dict)
+    delete: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.update or self.delete)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.update) | self.delete
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do, in this order, so that no original is ever lost:
+
+    1. ``release_writes``: put released attributes back (original, or the value of the owner
+       that remains) while the ledger still holds their originals;
+    2. ``claims`` and ``owner``: one ledger transaction that records new originals before
+       anything overwrites them;
+    3. ``claim_writes``: write the declared values.
+    A crash between any two steps leaves the ledger owning at least what Cognito shows.
+    """
+
+    release_writes: CognitoWrites
+    claims: tuple[ClaimChange, ...]
+    owner: OwnerChange | None
+    claim_writes: CognitoWrites
+    restored: frozenset[str]
+
+    @property
+    def changes_ledger(self) -> bool:
+        return bool(self.claims) or self.owner is not None
+
+    def ledger_after(self, ledger: UserLedger) -> UserLedger:
+        """The ledger as it is once this plan's transaction has committed."""
+        claims = dict(ledger.claims)
+        for change in self.claims:
+            if change.after is None:
+                claims.pop(change.attribute, None)
+            else:
+                claims[change.attribute] = change.after
+        owners = dict(ledger.owners)
+        if self.owner is not None:
+            if self.owner.after is None:
+                owners.pop(self.owner.owner_id, None)
+            else:
+                owners[self.owner.owner_id] = self.owner.after
+        return UserLedger(claims=claims, owners=owners, tombstones=ledger.tombstones)
+
+
+def declared_values(ledger: UserLedger, owner_id: str) -> dict[str, Value] | None:
+    """What ``owner_id`` currently declares according to the ledger (None: not an owner)."""
+    record = ledger.owners.get(owner_id)
+    if record is None:
+        return None
+    return {
+        name: ledger.claims[name].owners[owner_id].value
+        for name in sorted(record.attributes)
+        if name in ledger.claims and owner_id in ledger.claims[name].owners
+    }
+
+
+def plan_reconcile(
+    *,
+    owner_id: str,
+    desired: Mapping[str, Value] | None,
+    ledger: UserLedger,
+    live: Mapping[str, str],
+    on_release: OnDelete = OnDelete.RESTORE,
+    lease_until_ms: int = 0,
+) -> Plan:
+    """Plan bringing ``owner_id`` to ``desired`` given the ledger and the user's live attributes.
+
+    - A newly claimed attribute records the live value (or ABSENT) as its original; an existing
+      claim keeps its original whatever the live value is now (it may be a seeded value).
+    - A claimed value that changes makes this owner the latest; re-declaring the same value
+      does not.
+    - A released attribute goes back to the original when this owner was the last one
+      (unless ``on_release`` is RETAIN), else to the latest remaining owner's value.
+    - Writes are only what differs from ``live``: an unchanged declaration writes nothing.
+    """
+    record = ledger.owners.get(owner_id)
+    wanted: Mapping[str, Value] = desired or {}
+    held = set(record.attributes if record else ()) | {
+        name for name, claim in ledger.claims.items() if owner_id in claim.owners
+    }
+    changes: list[ClaimChange] = []
+    claim_targets: dict[str, Value] = {}
+    release_targets: dict[str, Value] = {}
+    restored: set[str] = set()
+
+    for name, value in wanted.items():
+        claim = ledger.claims.get(name)
+        after = _claim(owner_id, name, value, claim, live)
+        if after is not claim:
+            changes.append(ClaimChange(name, claim, after))
+        claim_targets[name] = after.owners[after.latest_owner()].value
+
+    for name in sorted(held - set(wanted)):
+        claim = ledger.claims.get(name)
+        if claim is None:
+            continue
+        remaining = {owner: value for owner, value in claim.owners.items() if owner != owner_id}
+        if remaining:
+            after = Claim(claim.original, remaining, claim.version + 1)
+            changes.append(ClaimChange(name, claim, after))
+            release_targets[name] = remaining[after.latest_owner()].value
+        else:
+            changes.append(ClaimChange(name, claim, None))
+            if on_release is OnDelete.RESTORE:
+                release_targets[name] = claim.original
+                restored.add(name)
+
+    owner_after = (
+        OwnerRecord(
+            attributes=frozenset(wanted),
+            version=(record.version + 1) if record else 1,
+            lease_until_ms=lease_until_ms,
+        )
+        if wanted
+        else None
+    )
+    owner_change = None
+    if (
+        changes
+        or (record is None) != (owner_after is None)
+        or (
+            record is not None
+            and owner_after is not None
+            and record.attributes != owner_after.attributes
+        )
+    ):
+        owner_change = OwnerChange(owner_id, record, owner_after)
+
+    return Plan(
+        release_writes=cognito_writes(release_targets, live),
+        claims=tuple(changes),
+        owner=owner_change,
+        claim_writes=cognito_writes(claim_targets, live),
+        restored=frozenset(restored),
+    )
+
+
+def cognito_writes(targets: Mapping[str, Value], live: Mapping[str, str]) -> CognitoWrites:
+    """The calls that make ``live`` show ``targets``, pairing addresses with verified flags.
+
+    Cognito marks an email or phone number unverified, and sends a code, when the address
+    changes without its ``*_verified`` flag in the same call, so the flag always travels with
+    the address (its target value, else its live value).
+    """
+    update = {
+        name: value
+        for name, value in targets.items()
+        if isinstance(value, str) and live.get(name) != value
+    }
+    delete = {name for name, value in targets.items() if value is ABSENT and name in live}
+    for address, flag in VERIFIED_FLAG.items():
+        if address not in update or flag in update:
+            continue
+        flag_value = targets.get(flag, live.get(flag, ABSENT))
+        if isinstance(flag_value, str):
+            update[flag] = flag_value
+        else:
+            # The flag's target is "no flag": send "false" so no code goes out, then remove it.
+            update[flag] = "false"
+            delete.add(flag)
+    return CognitoWrites(update=update, delete=frozenset(delete))
+
+
+def _claim(
+    owner_id: str, name: str, value: Value, claim: Claim | None, live: Mapping[str, str]
+) -> Claim:
+    if claim is None:
+        return Claim(
+            original=live.get(name, ABSENT),
+            owners={owner_id: OwnerValue(value, 1)},
+            version=1,
+        )
+    mine = claim.owners.get(owner_id)
+    if mine is not None and mine.value == value:
+        return claim
+    version = claim.version + 1
+    return Claim(claim.original, {**claim.owners, owner_id: OwnerValue(value, version)}, version)

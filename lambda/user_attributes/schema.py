@@ -1,0 +1,128 @@
+"""Check a declaration against the user pool's schema (from ``DescribeUserPool``), before any write.
+
+moto accepts writes that real Cognito refuses (unknown and immutable attributes, ``sub``, values
+outside the constraints), so the handler checks them itself rather than trusting the write call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from .model import ABSENT, Value
+from .properties import MAX_VALUE_LENGTH
+
+_DEVELOPER_PREFIX: Final = "dev:"
+
+
+@dataclass(frozen=True)
+class SchemaAttribute:
+    """One entry of a pool's ``SchemaAttributes``, reduced to what validation needs."""
+
+    name: str
+    data_type: str
+    mutable: bool
+    required: bool
+    developer_only: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+
+
+PoolSchema = Mapping[str, SchemaAttribute]
+
+
+def pool_schema(schema_attributes: Sequence[Mapping[str, object]]) -> PoolSchema:
+    """Index a ``DescribeUserPool`` ``SchemaAttributes`` list by attribute name."""
+    schema: dict[str, SchemaAttribute] = {}
+    for raw in schema_attributes:
+        strings = _mapping(raw.get("StringAttributeConstraints"))
+        numbers = _mapping(raw.get("NumberAttributeConstraints"))
+        name = str(raw["Name"])
+        schema[name] = SchemaAttribute(
+            name=name,
+            data_type=str(raw.get("AttributeDataType", "String")),
+            mutable=bool(raw.get("Mutable", True)),
+            required=bool(raw.get("Required", False)),
+            developer_only=bool(raw.get("DeveloperOnlyAttribute", False)),
+            min_length=_int(strings.get("MinLength")),
+            max_length=_int(strings.get("MaxLength")),
+            min_value=_decimal(numbers.get("MinValue")),
+            max_value=_decimal(numbers.get("MaxValue")),
+        )
+    return schema
+
+
+def schema_problems(attributes: Mapping[str, Value], schema: PoolSchema) -> list[str]:
+    """Every way ``attributes`` breaks the pool schema, each naming the attribute (no values)."""
+    problems: list[str] = []
+    for name, value in attributes.items():
+        entry = _lookup(name, schema)
+        if entry is None:
+            problems.append(f"{name}: not in the user pool's schema")
+            continue
+        if not entry.mutable:
+            problems.append(
+                f"{name}: immutable in this user pool (set only when a user is created)"
+            )
+            continue
+        if value is ABSENT:
+            if entry.required:
+                problems.append(f"{name}: required in this user pool, cannot be declared absent")
+            continue
+        problem = _value_problem(entry, value)
+        if problem:
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
+def _lookup(name: str, schema: PoolSchema) -> SchemaAttribute | None:
+    if name in schema:
+        return schema[name]
+    # Developer-only attributes are written as dev:custom:x; pools may list them either way.
+    if name.startswith(_DEVELOPER_PREFIX):
+        entry = schema.get(name[len(_DEVELOPER_PREFIX) :])
+        if entry is not None and entry.developer_only:
+            return entry
+    return None
+
+
+def _value_problem(entry: SchemaAttribute, value: str) -> str | None:
+    if entry.data_type == "Number":
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return "value is not a number"
+        if not number.is_finite() or number != number.to_integral_value():
+            return "value is not a whole number"
+        if entry.min_value is not None and number < entry.min_value:
+            return f"value is below the schema minimum {entry.min_value}"
+        if entry.max_value is not None and number > entry.max_value:
+            return f"value is above the schema maximum {entry.max_value}"
+        return None
+    if entry.data_type == "Boolean":
+        return None if value in ("true", "false") else 'value must be "true" or "false"'
+    if entry.data_type == "DateTime":
+        return None
+    length = len(value)
+    maximum = min(entry.max_length or MAX_VALUE_LENGTH, MAX_VALUE_LENGTH)
+    if length > maximum:
+        return f"value is longer than {maximum} characters"
+    if entry.min_length is not None and length < entry.min_length:
+        return f"value is shorter than {entry.min_length} characters"
+    return None
+
+
+def _mapping(raw: object) -> Mapping[str, object]:
+    return raw if isinstance(raw, Mapping) else {}
+
+
+def _int(raw: object) -> int | None:
+    return int(str(raw)) if raw is not None else None
+
+
+def _decimal(raw: object) -> Decimal | None:
+    return Decimal(str(raw)) if raw is not None else None
