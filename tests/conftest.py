@@ -1,0 +1,56 @@
+"""Suite-wide isolation: dummy credentials, an explicit region, no real AWS endpoint.
+
+Every test runs inside moto's in-process mock unless it is marked ``moto_server`` (those start
+their own ``ThreadedMotoServer``), so a missing mock can never reach AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from cfnlocal.https_sink import ResponseSink
+
+REGION = "eu-west-1"
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+@pytest.fixture(autouse=True)
+def aws_isolation(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    if request.node.get_closest_marker("moto_server"):
+        yield
+        return
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(scope="session")
+def response_sink() -> Iterator[ResponseSink]:
+    with ResponseSink() as sink:
+        yield sink
+
+
+@pytest.fixture(autouse=True)
+def trust_response_sink(response_sink: ResponseSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    # crhelper-style senders use the default SSL context, which honours SSL_CERT_FILE.
+    monkeypatch.setenv("SSL_CERT_FILE", response_sink.ca_file)
