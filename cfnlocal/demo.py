@@ -1,0 +1,236 @@
+"""The embedded default: a local deploy of the app against an embedded AWS emulator.
+
+Starts moto's ``ThreadedMotoServer``, creates a user pool and the config file's seed users
+(with some attributes already set), synthesizes the real app, and drives every
+``Custom::CognitoUserAttributes`` resource of the template through Create, an Update (a second
+synth where one value changed and one attribute was removed) and Delete, calling the handler
+from the built asset with real-shaped events whose answers arrive over HTTPS. Prints each
+user's attributes at every step; exits 1 unless every user ends exactly as it began.
+
+Run: ``python -m cfnlocal.demo [--config seed-users.yaml] [--verbose]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from moto.server import ThreadedMotoServer
+
+from .assembly import SynthesizedStack, resolve
+from .driver import Answer, CustomResourceDriver
+from .events import stack_id
+from .https_sink import ResponseSink
+from .lambda_runtime import LambdaContainer
+from .seed_pool import create_ledger_table, create_user, create_user_pool, user_attributes
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_NAME = "CognitoSeedUsers"
+STEPS = ("before", "after Create", "after Update", "after Delete")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "seed-users.yaml")
+    parser.add_argument("--verbose", action="store_true", help="show the handler's log lines")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="    [handler] %(levelname)s %(name)s: %(message)s",
+    )
+    config = yaml.safe_load(args.config.read_text())
+    with _emulator() as endpoint, tempfile.TemporaryDirectory(prefix="seed-demo-") as work:
+        cognito = boto3.client("cognito-idp", endpoint_url=endpoint)
+        pool_id = create_user_pool(cognito, "seed-demo", custom_attributes=_custom_schema(config))
+        users = [user["username"] for user in config["users"]]
+        for user in config["users"]:
+            create_user(cognito, pool_id, user["username"], _existing_attributes(user))
+        print(f"emulator {endpoint}, user pool {pool_id}, {len(users)} seed users")
+
+        snapshots: dict[str, dict[str, dict[str, str]]] = {}
+
+        def snapshot(step: str) -> None:
+            snapshots[step] = {u: user_attributes(cognito, pool_id, u) for u in users}
+
+        snapshot("before")
+        first = _synth(args.config, pool_id, Path(work) / "deploy-1")
+        changed_config = Path(work) / "seed-users.changed.yaml"
+        changed_config.write_text(yaml.safe_dump(_changed(config)))
+        second = _synth(changed_config, pool_id, Path(work) / "deploy-2")
+
+        with ResponseSink() as sink:
+            os.environ["SSL_CERT_FILE"] = sink.ca_file
+            driver, physical, attributes = _provision(first, sink, endpoint)
+            failures = _run(
+                "Create",
+                [
+                    driver.create(r.logical_id, resolve(r.properties, physical, attributes))
+                    for r in first.custom_resources()
+                ],
+            )
+            snapshot("after Create")
+            failures += _run(
+                "Update",
+                [
+                    answer
+                    for r in second.custom_resources()
+                    if (
+                        answer := driver.update(
+                            r.logical_id, resolve(r.properties, physical, attributes)
+                        )
+                    )
+                ]
+                + driver.cleanup(),
+            )
+            snapshot("after Update")
+            failures += _run(
+                "Delete", [driver.delete(logical) for logical in list(driver.resources)]
+            )
+            snapshot("after Delete")
+
+    _print_table(snapshots)
+    restored = snapshots["after Delete"] == snapshots["before"]
+    verdict = "yes" if restored else "NO"
+    print(f"\nfinal state equals the original: {verdict}; failed events: {failures}")
+    return 0 if restored and failures == 0 else 1
+
+
+@contextmanager
+def _emulator() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        AWS_REGION="eu-west-1",
+        AWS_DEFAULT_REGION="eu-west-1",
+    )
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def _synth(config: Path, pool_id: str, outdir: Path) -> SynthesizedStack:
+    """Synthesize the real app (``app.py``) for this config, pool and output directory."""
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps({"seedUsersFile": str(config), "userPoolId": pool_id}),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    }
+    subprocess.run([sys.executable, str(ROOT / "app.py")], check=True, env=env, cwd=ROOT)
+    return SynthesizedStack(outdir, STACK_NAME)
+
+
+def _provision(
+    stack: SynthesizedStack, sink: ResponseSink, endpoint: str
+) -> tuple[CustomResourceDriver, dict[str, str], dict[str, str]]:
+    """Create the stack's tables, load its provider function from the built asset."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+    physical: dict[str, str] = {}
+    for table in stack.tables():
+        physical[table.logical_id] = create_ledger_table(
+            dynamodb, f"{stack.name}-{table.logical_id}", table.key_schema
+        )
+    (function,) = stack.functions()
+    arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{stack.name}-{function.logical_id}"
+    attributes = {f"{function.logical_id}.Arn": arn}
+    environment = {
+        k: str(resolve(v, physical, attributes)) for k, v in function.environment.items()
+    }
+    container = LambdaContainer(
+        function.asset_dir,
+        handler=function.handler,
+        environment=environment,
+        timeout_s=function.timeout_s,
+    )
+    driver = CustomResourceDriver(container, sink, stack_id=stack_id(stack.name), service_token=arn)
+    return driver, physical, attributes
+
+
+def _run(step: str, answers: list[Answer]) -> int:
+    failed = [a for a in answers if a.status != "SUCCESS"]
+    print(f"{step}: {len(answers)} events, {len(answers) - len(failed)} SUCCESS")
+    for answer in failed:
+        print(f"  FAILED {answer.body['LogicalResourceId']}: {answer.reason}")
+    return len(failed)
+
+
+def _custom_schema(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    names = sorted(
+        {
+            name.removeprefix("custom:")
+            for user in config["users"]
+            for name in user.get("attributes", {})
+            if name.startswith("custom:")
+        }
+    )
+    return [{"Name": name, "AttributeDataType": "String", "Mutable": True} for name in names]
+
+
+def _existing_attributes(user: Mapping[str, Any]) -> dict[str, str]:
+    """What the seed user already has: a value for every other declared attribute (and for
+    those declared absent), so the demo shows overwrite, add, delete and restore."""
+    existing: dict[str, str] = {}
+    for index, (name, value) in enumerate(user.get("attributes", {}).items()):
+        if value is None or index % 2 == 0:
+            existing[name] = _sample(name, user["username"])
+    return existing
+
+
+def _sample(name: str, username: str) -> str:
+    if name == "email":
+        return f"{username}@old.example.com"
+    if name == "phone_number":
+        return "+15550100000"
+    if name.endswith("_verified"):
+        return "false"
+    return f"old-{name.removeprefix('custom:')}"
+
+
+def _changed(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The next deploy's config: in each user, one value changed and one attribute removed."""
+    changed = copy.deepcopy(dict(config))
+    for user in changed["users"]:
+        attributes = user.get("attributes", {})
+        valued = [
+            n
+            for n, v in attributes.items()
+            if v is not None and n.startswith(("custom:", "nickname", "name", "given_name"))
+        ]
+        if valued:
+            attributes[valued[0]] = f"{attributes[valued[0]]}-v2"
+        if len(attributes) > 1:
+            attributes.pop(next(reversed(list(attributes))))
+    return changed
+
+
+def _print_table(snapshots: Mapping[str, Mapping[str, Mapping[str, str]]]) -> None:
+    for user in snapshots["before"]:
+        print(f"\nuser {user}")
+        names = sorted({n for step in STEPS for n in snapshots[step][user]})
+        width = max(len(n) for n in names) if names else 10
+        print(f"  {'attribute':<{width}}  " + "  ".join(f"{s:<26}" for s in STEPS))
+        for name in names:
+            cells = [snapshots[s][user].get(name, "-") for s in STEPS]
+            print(f"  {name:<{width}}  " + "  ".join(f"{c[:26]:<26}" for c in cells))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
