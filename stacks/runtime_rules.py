@@ -1,0 +1,130 @@
+"""The provider Lambda's own declaration rules, loaded from ``lambda/`` for synth-time checks.
+
+Synth and deploy refuse the same declarations with the same words because both run the same
+code: ``lambda/user_attributes/properties.py``. ``lambda`` is a Python keyword and not a package
+of this app, so the ``user_attributes`` package is loaded from its directory by path.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+from aws_cdk import Token
+
+from .lambda_bundle import LAMBDA_DIR
+
+PLACEHOLDER_POOL_ID: Final = "xx-xxxx-1_placeholder"
+"""Stands in for a user pool id only known at deploy time (a pool created in the same app)."""
+
+_PLACEHOLDER: Final = "placeholder"
+_PACKAGE: Final = "user_attributes"
+# CloudFormation resolves dynamic references before the custom resource sees the value.
+_DYNAMIC_REFERENCE: Final = "{{resolve:"
+
+
+@dataclass(frozen=True)
+class _Rules:
+    parse_properties: Callable[[Mapping[str, object]], object]
+    attribute_name_problem: Callable[[str], str | None]
+    value_problem: Callable[[str, str], str | None]
+    invalid_declaration: type[Exception]
+
+
+def is_deploy_time(text: str) -> bool:
+    """Whether ``text`` is only known at deploy time (a CDK token or a dynamic reference)."""
+    return Token.is_unresolved(text) or _DYNAMIC_REFERENCE in text
+
+
+def attribute_name_problem(name: str) -> str | None:
+    """Why ``name`` can never be a writable Cognito attribute, or None."""
+    return _rules().attribute_name_problem(name)
+
+
+def value_problem(name: str, value: str) -> str | None:
+    """Why ``value`` can never be valid for attribute ``name``, or None; never quotes the value."""
+    if is_deploy_time(value):
+        return None
+    return _rules().value_problem(name, value)
+
+
+def declaration_problem(properties: Mapping[str, object]) -> str | None:
+    """Everything the Lambda would refuse in these custom resource properties, or None.
+
+    Parts only known at deploy time are checked as far as they can be: a placeholder stands in
+    for a tokenized pool id, username or metadata value, and an attribute with a deploy-time
+    value has its name checked but not its value.
+    """
+    rules = _rules()
+    try:
+        rules.parse_properties(_checkable(properties))
+    except rules.invalid_declaration as error:
+        return str(error)
+    return None
+
+
+def _checkable(properties: Mapping[str, object]) -> dict[str, object]:
+    checkable = dict(properties)
+    for key, placeholder in (("UserPoolId", PLACEHOLDER_POOL_ID), ("Username", _PLACEHOLDER)):
+        if _deploy_time(checkable.get(key)):
+            checkable[key] = placeholder
+    attributes = checkable.get("UserAttributes")
+    absent = checkable.get("AbsentAttributes", [])
+    if isinstance(attributes, list) and isinstance(absent, list):
+        known: list[object] = []
+        names_only: list[object] = []
+        for item in attributes:
+            if not isinstance(item, Mapping) or not _deploy_time(item.get("Value")):
+                known.append(item)
+            elif not _deploy_time(item.get("Name")):
+                names_only.append(item.get("Name"))
+        checkable["UserAttributes"] = known
+        if names_only:
+            # The absent list gets the same name and duplicate checks, and no value check.
+            checkable["AbsentAttributes"] = [*absent, *names_only]
+    metadata = checkable.get("ClientMetadata")
+    if isinstance(metadata, Mapping):
+        checkable["ClientMetadata"] = {
+            key: _PLACEHOLDER if _deploy_time(value) else value for key, value in metadata.items()
+        }
+    return checkable
+
+
+def _deploy_time(value: object) -> bool:
+    return isinstance(value, str) and is_deploy_time(value)
+
+
+@functools.cache
+def _rules() -> _Rules:
+    properties = _import_lambda_module(f"{_PACKAGE}.properties")
+    errors = _import_lambda_module(f"{_PACKAGE}.errors")
+    return _Rules(
+        parse_properties=properties.parse_properties,
+        attribute_name_problem=properties.attribute_name_problem,
+        value_problem=properties.value_problem,
+        invalid_declaration=errors.InvalidDeclaration,
+    )
+
+
+def _import_lambda_module(name: str) -> ModuleType:
+    package_dir = (LAMBDA_DIR / _PACKAGE).resolve()
+    loaded = sys.modules.get(_PACKAGE)
+    if loaded is None:
+        spec = importlib.machinery.PathFinder.find_spec(_PACKAGE, [str(LAMBDA_DIR)])
+        if spec is None or spec.loader is None:
+            raise ImportError(f"the Lambda package {_PACKAGE} is missing from {LAMBDA_DIR}")
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[_PACKAGE] = loaded
+        spec.loader.exec_module(loaded)
+    elif package_dir not in {Path(entry).resolve() for entry in loaded.__path__}:
+        # The Lambda's tests put lambda/ on sys.path; any other user_attributes is not ours.
+        raise ImportError(f"{_PACKAGE} is already imported from elsewhere, not {package_dir}")
+    return importlib.import_module(name)

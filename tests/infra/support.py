@@ -1,0 +1,48 @@
+"""Helpers for the infrastructure tests: apps that synthesize like `cdk synth` does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Template
+from cfnlint.api import lint
+
+REPO = Path(__file__).resolve().parents[2]
+POOL_ID = "eu-west-1_Example123"
+OTHER_POOL_ID = "eu-west-1_Other456"
+
+
+def cdk_app(outdir: Path) -> App:
+    """An App with cdk.json's context, plus the asset metadata the CDK CLI turns on."""
+    context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return App(outdir=str(outdir), context={**context, "aws:cdk:enable-asset-metadata": True})
+
+
+def template_json(stack: Stack) -> dict[str, object]:
+    """The stack's synthesized template as plain JSON."""
+    template: dict[str, object] = Template.from_stack(stack).to_json()
+    return template
+
+
+def asset_dir(app: App, stack: Stack) -> Path:
+    """Where the synthesized app staged the provider function's code."""
+    assembly = app.synth()
+    template = assembly.get_stack_artifact(stack.artifact_id).template
+    [function] = [
+        resource
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+    return Path(assembly.directory) / function["Metadata"]["aws:asset:path"]
+
+
+def lint_problems(template: dict[str, object]) -> list[str]:
+    """cfn-lint's errors and warnings for a template, minus what CDK itself always emits."""
+    return [
+        f"{match.rule.id} {match.message}"
+        for match in lint(json.dumps(template), regions=["eu-west-1"])
+        # CDK adds DependsOn on the role next to the GetAtt on it.
+        if match.rule.id != "W3005"
+    ]

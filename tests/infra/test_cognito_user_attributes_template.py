@@ -1,0 +1,304 @@
+"""The template a stack with several CognitoUserAttributes synthesizes (imported pools)."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App, CfnResource, Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk.assertions import Match, Template
+
+from stacks import CognitoUserAttributes, OnDelete
+from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app, lint_problems, template_json
+
+RESOURCE_TYPE = "Custom::CognitoUserAttributes"
+COGNITO_ACTIONS = {
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminDeleteUserAttributes",
+    "cognito-idp:DescribeUserPool",
+}
+
+
+@pytest.fixture(scope="module")
+def three_users(tmp_path_factory: pytest.TempPathFactory) -> tuple[Stack, list[cognito.IUserPool]]:
+    app: App = cdk_app(tmp_path_factory.mktemp("cdk.out"))
+    stack = Stack(app, "ThreeUsers")
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID)
+    other = cognito.UserPool.from_user_pool_id(stack, "OtherPool", OTHER_POOL_ID)
+    CognitoUserAttributes(
+        stack,
+        "CiBot",
+        user_pool=pool,
+        username="ci-bot",
+        attributes={"email": "ci-bot@example.com", "custom:tenant_id": "acme", "nickname": None},
+        client_metadata={"source": "tests"},
+    )
+    CognitoUserAttributes(
+        stack,
+        "Reporting",
+        user_pool=pool,
+        username="reporting-service",
+        attributes={"custom:role": "reporting"},
+        on_delete=OnDelete.RETAIN,
+        mark_contacts_verified=False,
+    )
+    CognitoUserAttributes(
+        stack, "Tester", user_pool=other, username="e2e", attributes={"locale": "en-GB"}
+    )
+    return stack, [pool, other]
+
+
+@pytest.fixture(scope="module")
+def template(three_users: tuple[Stack, list[cognito.IUserPool]]) -> Template:
+    return Template.from_stack(three_users[0])
+
+
+def policies(template: Template) -> dict[str, dict[str, object]]:
+    found: dict[str, dict[str, object]] = template.find_resources("AWS::IAM::Policy")
+    return found
+
+
+def statements(template: Template) -> list[dict[str, object]]:
+    return [
+        statement
+        for policy in policies(template).values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def actions(statement: dict[str, object]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def cognito_policy_id(template: Template) -> str:
+    [logical_id] = [
+        logical_id
+        for logical_id, policy in policies(template).items()
+        if any(
+            action.startswith("cognito-idp:")
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in actions(statement)
+        )
+    ]
+    return logical_id
+
+
+def test_three_users_share_one_function_and_one_ledger(template: Template) -> None:
+    template.resource_count_is(RESOURCE_TYPE, 3)
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.resource_count_is("AWS::DynamoDB::Table", 1)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.resource_count_is("AWS::IAM::Role", 1)
+    template.resource_count_is("AWS::Logs::LogGroup", 1)
+
+
+def test_every_resource_has_the_contract_properties_as_strings(template: Template) -> None:
+    function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
+    template.has_resource_properties(
+        RESOURCE_TYPE,
+        Match.object_equals(
+            {
+                "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+                "ServiceTimeout": "420",
+                "UserPoolId": POOL_ID,
+                "Username": "ci-bot",
+                "UserAttributes": [
+                    {"Name": "custom:tenant_id", "Value": "acme"},
+                    {"Name": "email", "Value": "ci-bot@example.com"},
+                ],
+                "AbsentAttributes": ["nickname"],
+                "ClientMetadata": {"source": "tests"},
+                "OnDelete": "RESTORE",
+            }
+        ),
+    )
+    template.has_resource_properties(
+        RESOURCE_TYPE,
+        Match.object_equals(
+            {
+                "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
+                "ServiceTimeout": "420",
+                "UserPoolId": POOL_ID,
+                "Username": "reporting-service",
+                "UserAttributes": [{"Name": "custom:role", "Value": "reporting"}],
+                "OnDelete": "RETAIN",
+                "MarkContactsVerified": "false",
+            }
+        ),
+    )
+
+
+def test_optional_properties_are_omitted_when_not_declared(template: Template) -> None:
+    tester = template.find_resources(
+        RESOURCE_TYPE, {"Properties": {"Username": "e2e", "UserPoolId": OTHER_POOL_ID}}
+    )
+    [properties] = [resource["Properties"] for resource in tester.values()]
+    assert set(properties) == {
+        "ServiceToken",
+        "ServiceTimeout",
+        "UserPoolId",
+        "Username",
+        "UserAttributes",
+        "OnDelete",
+    }
+
+
+def test_cognito_actions_are_allowed_only_on_the_declared_pools(
+    three_users: tuple[Stack, list[cognito.IUserPool]], template: Template
+) -> None:
+    stack, pools = three_users
+    cognito_statements = [
+        statement
+        for statement in statements(template)
+        if any(action.startswith("cognito-idp:") for action in actions(statement))
+    ]
+    [statement] = cognito_statements
+    assert set(actions(statement)) == COGNITO_ACTIONS
+    assert statement["Effect"] == "Allow"
+    # Two users share the first pool: each pool ARN is listed once.
+    assert statement["Resource"] == [stack.resolve(pool.user_pool_arn) for pool in pools]
+
+
+def test_no_cognito_dynamodb_or_kms_statement_allows_every_resource(template: Template) -> None:
+    # Key policies are not checked: there "*" means the key itself.
+    checked = [
+        statement
+        for statement in statements(template)
+        if any(
+            action.split(":")[0] in {"cognito-idp", "dynamodb", "kms"}
+            for action in actions(statement)
+        )
+    ]
+    assert checked
+    for statement in checked:
+        resources = statement["Resource"]
+        for resource in resources if isinstance(resources, list) else [resources]:
+            assert resource != "*"
+            assert not (isinstance(resource, str) and "*" in resource)
+
+
+def test_ledger_access_is_scoped_to_the_ledger_and_its_key(template: Template) -> None:
+    [table_id] = template.find_resources("AWS::DynamoDB::Table")
+    [key_id] = template.find_resources("AWS::KMS::Key")
+    for statement in statements(template):
+        services = {action.split(":")[0] for action in actions(statement)}
+        resources = statement["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        if "dynamodb" in services:
+            assert resources == [{"Fn::GetAtt": [table_id, "Arn"]}]
+        if "kms" in services:
+            assert resources == [{"Fn::GetAtt": [key_id, "Arn"]}]
+
+
+def test_function_role_logs_only_to_its_own_log_group(template: Template) -> None:
+    [role] = template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    [log_group_id] = template.find_resources("AWS::Logs::LogGroup")
+    logging = [
+        statement
+        for statement in statements(template)
+        if any(action.startswith("logs:") for action in actions(statement))
+    ]
+    assert logging == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        }
+    ]
+
+
+def test_every_resource_depends_on_the_cognito_policy(template: Template) -> None:
+    policy_id = cognito_policy_id(template)
+    resources = template.find_resources(RESOURCE_TYPE)
+    assert len(resources) == 3
+    for resource in resources.values():
+        assert policy_id in resource["DependsOn"]
+
+
+def test_ledger_is_encrypted_with_a_rotating_key_recoverable_and_retained(
+    template: Template,
+) -> None:
+    [key_id] = template.find_resources("AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}})
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "Properties": Match.object_like(
+                {
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "AttributeDefinitions": [
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                    "SSESpecification": {
+                        "SSEEnabled": True,
+                        "SSEType": "KMS",
+                        "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+                    },
+                    "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+                }
+            ),
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+    # The retained table is unreadable without its key.
+    template.has_resource(
+        "AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+def test_lambda_timeout_is_below_service_timeout_below_one_hour(template: Template) -> None:
+    [function] = template.find_resources("AWS::Lambda::Function").values()
+    lambda_timeout = function["Properties"]["Timeout"]
+    for resource in template.find_resources(RESOURCE_TYPE).values():
+        service_timeout = int(resource["Properties"]["ServiceTimeout"])
+        assert lambda_timeout < service_timeout < 3600
+
+
+def test_function_runs_python_3_13_on_arm64_with_the_ledger_name(template: Template) -> None:
+    [table_id] = template.find_resources("AWS::DynamoDB::Table")
+    [log_group_id] = template.find_resources("AWS::Logs::LogGroup")
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "Handler": "index.handler",
+            "MemorySize": 256,
+            "Environment": {"Variables": {"LEDGER_TABLE_NAME": {"Ref": table_id}}},
+            "LoggingConfig": {"LogGroup": {"Ref": log_group_id}},
+        },
+    )
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
+
+
+def test_function_is_not_retried_by_lambda(template: Template) -> None:
+    [function_id] = template.find_resources("AWS::Lambda::Function")
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"FunctionName": {"Ref": function_id}, "MaximumRetryAttempts": 0},
+    )
+
+
+def test_template_passes_cfn_lint(three_users: tuple[Stack, list[cognito.IUserPool]]) -> None:
+    assert lint_problems(template_json(three_users[0])) == []
+
+
+def test_construct_exposes_function_ledger_and_resource(
+    three_users: tuple[Stack, list[cognito.IUserPool]],
+) -> None:
+    stack, _ = three_users
+    instances = [child for child in stack.node.children if isinstance(child, CognitoUserAttributes)]
+    assert len(instances) == 3
+    assert len({id(instance.function) for instance in instances}) == 1
+    assert len({id(instance.ledger) for instance in instances}) == 1
+    resource = instances[0].resource.node.default_child
+    assert isinstance(resource, CfnResource)
+    assert resource.cfn_resource_type == RESOURCE_TYPE
