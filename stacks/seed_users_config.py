@@ -1,0 +1,235 @@
+"""The seed-users file: YAML (or JSON) declaring attribute values for existing Cognito users.
+
+Pure: ``app.py`` reads the file; this module turns its text into ``SeedUser`` values or one
+``SeedConfigError`` naming the file, the user and the field. Messages never contain an
+attribute or metadata value: the file holds e-mail addresses and tenant ids.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import yaml
+
+from .cognito_user_attributes import OnDelete, resource_properties
+from .runtime_rules import attribute_name_problem, declaration_problem, value_problem
+
+_TOP_LEVEL_FIELDS: Final = ("userPoolId", "users")
+_USER_FIELDS: Final = ("username", "userPoolId", "attributes", "clientMetadata", "onDelete")
+
+
+class SeedConfigError(ValueError):
+    """The seed-users file is unusable; the message names file, user and field, never a value."""
+
+
+@dataclass(frozen=True)
+class SeedUser:
+    """One user's declaration from the file, ready for ``CognitoUserAttributes``."""
+
+    user_pool_id: str
+    username: str
+    attributes: Mapping[str, str | None]
+    """Attribute name to value; None keeps the attribute absent while declared."""
+    client_metadata: Mapping[str, str] = field(default_factory=dict)
+    on_delete: OnDelete = OnDelete.RESTORE
+
+    @property
+    def region(self) -> str:
+        """The pool's region, which a user pool id starts with."""
+        return self.user_pool_id.split("_", 1)[0]
+
+
+def load_seed_document(text: str, *, source: str) -> object:
+    """Parse YAML safely, refusing duplicate keys (PyYAML would silently keep the last one)."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as error:
+        # str(error) quotes the offending line, which may hold a value: only say where.
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise SeedConfigError(f"{source}: {where}not valid YAML: {error.problem}") from None
+    except yaml.YAMLError:
+        raise SeedConfigError(f"{source}: not valid YAML") from None
+
+
+def parse_seed_users(
+    document: object, *, source: str, user_pool_id_override: str | None
+) -> list[SeedUser]:
+    """Turn a loaded seed-users document into ``SeedUser`` values.
+
+    :param source: how to name the file in messages.
+    :param user_pool_id_override: replaces the top-level ``userPoolId`` (the ``userPoolId``
+        context); a user with its own ``userPoolId`` then is an error, not silently retargeted.
+    :raises SeedConfigError: on the first problem found.
+    """
+    if not isinstance(document, Mapping):
+        raise SeedConfigError(f"{source}: must be a mapping with userPoolId and users")
+    _refuse_unknown(document, _TOP_LEVEL_FIELDS, source)
+    default_pool = document.get("userPoolId")
+    if default_pool is not None and not isinstance(default_pool, str):
+        raise SeedConfigError(f"{source}: userPoolId: must be a string")
+    users = document.get("users")
+    if not isinstance(users, list) or not users:
+        raise SeedConfigError(
+            f"{source}: users: required, a non-empty list (to release every user, destroy the "
+            "stack)"
+        )
+    seed_users: list[SeedUser] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, raw in enumerate(users):
+        user = _parse_user(
+            raw,
+            where=f"{source}: users[{index}]",
+            default_pool=user_pool_id_override or default_pool,
+            override=user_pool_id_override is not None,
+        )
+        target = (user.user_pool_id, user.username)
+        if target in seen:
+            raise SeedConfigError(
+                f"{source}: users[{index}] ({user.username}): declared again (see "
+                f"users[{seen[target]}]); merge the two entries"
+            )
+        seen[target] = index
+        seed_users.append(user)
+    return seed_users
+
+
+def deployment_region(seed_users: list[SeedUser], *, source: str) -> str:
+    """The one region all pools are in: the stack's IAM ARNs and Cognito calls are regional."""
+    regions = sorted({user.region for user in seed_users})
+    if len(regions) != 1:
+        raise SeedConfigError(
+            f"{source}: userPoolId: the pools are in {', '.join(regions)}; a stack deploys to "
+            "one region, so use one file per region"
+        )
+    return regions[0]
+
+
+def _parse_user(raw: object, *, where: str, default_pool: str | None, override: bool) -> SeedUser:
+    if not isinstance(raw, Mapping):
+        raise SeedConfigError(f"{where}: must be a mapping with username and attributes")
+    username = raw.get("username")
+    if not isinstance(username, str) or not username:
+        raise SeedConfigError(f"{where}: username: required, a non-empty string{_hint(username)}")
+    where = f"{where} ({username})"
+    _refuse_unknown(raw, _USER_FIELDS, where)
+    own_pool = raw.get("userPoolId")
+    if own_pool is not None and not isinstance(own_pool, str):
+        raise SeedConfigError(f"{where}: userPoolId: must be a string")
+    if own_pool is not None and override:
+        raise SeedConfigError(
+            f"{where}: userPoolId: set for this user, so the userPoolId context cannot retarget "
+            "it; remove one of them"
+        )
+    pool = own_pool or default_pool
+    if pool is None:
+        raise SeedConfigError(
+            f"{where}: userPoolId: required, here, at the top level or as context userPoolId"
+        )
+    user = SeedUser(
+        user_pool_id=pool,
+        username=username,
+        attributes=_parse_attributes(raw.get("attributes"), where),
+        client_metadata=_parse_client_metadata(raw.get("clientMetadata", {}), where),
+        on_delete=_parse_on_delete(raw.get("onDelete", "restore"), where),
+    )
+    problem = declaration_problem(
+        resource_properties(
+            user_pool_id=user.user_pool_id,
+            username=user.username,
+            attributes=user.attributes,
+            client_metadata=user.client_metadata,
+            on_delete=user.on_delete,
+        )
+    )
+    if problem is not None:
+        raise SeedConfigError(f"{where}: {problem}")
+    return user
+
+
+def _parse_attributes(raw: object, where: str) -> dict[str, str | None]:
+    if not isinstance(raw, Mapping) or not raw:
+        raise SeedConfigError(
+            f"{where}: attributes: required, a mapping of attribute names to values"
+        )
+    attributes: dict[str, str | None] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str):
+            raise SeedConfigError(f"{where}: attributes: names must be strings{_hint(name)}")
+        problem = attribute_name_problem(name)
+        if problem is None and value is not None:
+            problem = (
+                value_problem(name, value)
+                if isinstance(value, str)
+                else f"must be a string{_hint(value)}"
+            )
+        if problem is not None:
+            raise SeedConfigError(f"{where}: attributes.{_show(name)}: {problem}")
+        attributes[name] = value
+    return attributes
+
+
+def _parse_client_metadata(raw: object, where: str) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        raise SeedConfigError(f"{where}: clientMetadata: must be a mapping of strings to strings")
+    metadata: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise SeedConfigError(f"{where}: clientMetadata: keys must be strings{_hint(key)}")
+        if not isinstance(value, str):
+            raise SeedConfigError(
+                f"{where}: clientMetadata.{_show(key)}: must be a string{_hint(value)}"
+            )
+        metadata[key] = value
+    return metadata
+
+
+def _parse_on_delete(raw: object, where: str) -> OnDelete:
+    if isinstance(raw, str) and raw.upper() in OnDelete.__members__:
+        return OnDelete[raw.upper()]
+    raise SeedConfigError(f"{where}: onDelete: must be restore or retain")
+
+
+def _refuse_unknown(mapping: Mapping[object, object], known: tuple[str, ...], where: str) -> None:
+    for key in mapping:
+        if key not in known:
+            raise SeedConfigError(
+                f"{where}: {_show(str(key))}: unknown field (expected {', '.join(known)})"
+            )
+
+
+def _hint(value: object) -> str:
+    """How to fix a YAML scalar that parsed as something other than a string; names no value."""
+    if isinstance(value, bool):
+        return " (quote true/false, yes/no, on/off)"
+    if isinstance(value, int | float):
+        return " (quote the number)"
+    if isinstance(value, datetime.date):
+        return " (quote the date)"
+    return ""
+
+
+def _show(name: str) -> str:
+    """A field or attribute name fit for a message: bounded and printable."""
+    shown = name if len(name) <= 40 else name[:37] + "..."
+    return shown if shown.isprintable() else repr(shown)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``SafeLoader`` that refuses a mapping with the same key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        keys: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # SafeLoader refuses it with its own message
+            if key in keys:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {_show(str(key))}", key_node.start_mark
+                )
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
