@@ -1,0 +1,396 @@
+"""The DynamoDB ledger adapter against moto: round trips, conditions, tombstones, paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from user_attributes.errors import AwsCallFailed, LedgerConflict
+from user_attributes.ledger import MAX_TRANSACTION_ITEMS, Ledger, partition_key
+from user_attributes.model import ABSENT, Claim, OwnerRecord, OwnerValue, UserLedger
+from user_attributes.plan import ClaimChange, OwnerChange, plan_reconcile
+
+from cfnlocal.seed_pool import create_ledger_table
+
+TABLE = "ledger"
+POOL = "eu-west-1_AbCdEf123"
+USER = "ci-bot"
+O1 = "a" * 32
+O2 = "b" * 32
+
+
+@pytest.fixture
+def client(boto_session: Any) -> Any:
+    dynamodb = boto_session.client("dynamodb")
+    create_ledger_table(dynamodb, TABLE)
+    return dynamodb
+
+
+@pytest.fixture
+def ledger(client: Any) -> Ledger:
+    return Ledger(client, TABLE)
+
+
+def put(ledger: Ledger, claims: dict[str, Claim], owners: dict[str, OwnerRecord], user=USER):
+    ledger.transact(
+        POOL,
+        user,
+        claims=tuple(ClaimChange(name, None, claim) for name, claim in claims.items()),
+        owner=None,
+    )
+    for owner_id, record in owners.items():
+        ledger.transact(POOL, user, claims=(), owner=OwnerChange(owner_id, None, record))
+
+
+def count_calls(client: Any, operation: str) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    client.meta.events.register(
+        f"before-parameter-build.dynamodb.{operation}", lambda params, **_: calls.append(params)
+    )
+    return calls
+
+
+def raise_on(client: Any, operation: str, error: Exception) -> None:
+    def hook(**_: Any) -> None:
+        raise error
+
+    client.meta.events.register(f"before-call.dynamodb.{operation}", hook)
+
+
+def cancelled(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+# -- round trips --------------------------------------------------------------------------
+
+
+def test_empty_partition_reads_as_an_empty_ledger(ledger):
+    assert ledger.query(POOL, USER) == UserLedger()
+
+
+def test_claims_and_owner_records_round_trip(ledger):
+    claims = {
+        "custom:plan": Claim("free", {O1: OwnerValue("pro", 1)}, 1),
+        "nickname": Claim(ABSENT, {O1: OwnerValue("Al", 1), O2: OwnerValue(ABSENT, 4)}, 4),
+        "email": Claim("seed@example.com", {O2: OwnerValue("new@example.com", 2)}, 2),
+        "custom:odd#name": Claim(ABSENT, {O2: OwnerValue("x#y", 7)}, 7),
+    }
+    owners = {
+        O1: OwnerRecord(frozenset({"custom:plan", "nickname"}), 3, 1_700_000_000_000),
+        O2: OwnerRecord(frozenset({"nickname", "email", "custom:odd#name"}), 1, 0),
+    }
+
+    put(ledger, claims, owners)
+
+    assert ledger.query(POOL, USER) == UserLedger(claims=claims, owners=owners)
+
+
+def test_a_planned_step_reads_back_as_the_plans_ledger_after(ledger):
+    live = {"custom:plan": "free", "email": "seed@example.com", "email_verified": "true"}
+    plan = plan_reconcile(
+        owner_id=O1,
+        desired={"custom:plan": "pro", "nickname": ABSENT, "email": "new@example.com"},
+        ledger=UserLedger(),
+        live=live,
+        lease_until_ms=123_456,
+    )
+
+    ledger.transact(POOL, USER, claims=plan.claims, owner=plan.owner)
+
+    assert ledger.query(POOL, USER) == plan.ledger_after(UserLedger())
+
+
+def test_update_and_delete_round_trip_through_transact(ledger):
+    first = Claim("free", {O1: OwnerValue("pro", 1)}, 1)
+    other = Claim(ABSENT, {O1: OwnerValue("Al", 1)}, 1)
+    record = OwnerRecord(frozenset({"custom:plan", "nickname"}), 1, 0)
+    put(ledger, {"custom:plan": first, "nickname": other}, {O1: record})
+    second = Claim("free", {O1: OwnerValue("pro", 1), O2: OwnerValue("team", 2)}, 2)
+    new_record = OwnerRecord(frozenset({"custom:plan"}), 2, 99)
+
+    ledger.transact(
+        POOL,
+        USER,
+        claims=(
+            ClaimChange("custom:plan", first, second),
+            ClaimChange("nickname", other, None),
+        ),
+        owner=OwnerChange(O1, record, new_record),
+    )
+
+    assert ledger.query(POOL, USER) == UserLedger(
+        claims={"custom:plan": second}, owners={O1: new_record}
+    )
+
+    ledger.transact(POOL, USER, claims=(), owner=OwnerChange(O1, new_record, None))
+    assert ledger.query(POOL, USER).owners == {}
+
+
+def test_a_transaction_with_nothing_to_do_makes_no_call(ledger, client):
+    calls = count_calls(client, "TransactWriteItems")
+
+    ledger.transact(POOL, USER, claims=(), owner=None)
+
+    assert calls == []
+
+
+# -- conditions ---------------------------------------------------------------------------
+
+
+def test_creating_an_existing_claim_raises_ledger_conflict(ledger):
+    claim = Claim("free", {O1: OwnerValue("pro", 1)}, 1)
+    put(ledger, {"custom:plan": claim}, {})
+    duplicate = Claim("pro", {O2: OwnerValue("seeded-original", 1)}, 1)
+
+    with pytest.raises(LedgerConflict):
+        ledger.transact(
+            POOL, USER, claims=(ClaimChange("custom:plan", None, duplicate),), owner=None
+        )
+
+    assert ledger.query(POOL, USER).claims == {"custom:plan": claim}
+
+
+def test_creating_an_existing_owner_record_raises_ledger_conflict(ledger):
+    record = OwnerRecord(frozenset({"custom:plan"}), 1, 0)
+    put(ledger, {}, {O1: record})
+
+    with pytest.raises(LedgerConflict):
+        ledger.transact(POOL, USER, claims=(), owner=OwnerChange(O1, None, record))
+
+
+@pytest.mark.parametrize("delete", [False, True], ids=["stale-update", "stale-delete"])
+def test_stale_claim_version_raises_ledger_conflict(ledger, delete):
+    current = Claim("free", {O1: OwnerValue("pro", 1), O2: OwnerValue("team", 2)}, 2)
+    put(ledger, {"custom:plan": current}, {})
+    stale = Claim("free", {O1: OwnerValue("pro", 1)}, 1)
+    after = None if delete else Claim("free", {O1: OwnerValue("enterprise", 2)}, 2)
+
+    with pytest.raises(LedgerConflict):
+        ledger.transact(POOL, USER, claims=(ClaimChange("custom:plan", stale, after),), owner=None)
+
+    assert ledger.query(POOL, USER).claims == {"custom:plan": current}
+
+
+@pytest.mark.parametrize("delete", [False, True], ids=["stale-update", "stale-delete"])
+def test_stale_owner_version_raises_ledger_conflict(ledger, delete):
+    current = OwnerRecord(frozenset({"custom:plan"}), 5, 0)
+    put(ledger, {}, {O1: current})
+    stale = OwnerRecord(frozenset({"custom:plan"}), 4, 0)
+    after = None if delete else OwnerRecord(frozenset(), 5, 0)
+
+    with pytest.raises(LedgerConflict):
+        ledger.transact(POOL, USER, claims=(), owner=OwnerChange(O1, stale, after))
+
+    assert ledger.query(POOL, USER).owners == {O1: current}
+
+
+def test_one_failed_condition_writes_nothing_of_the_transaction(ledger):
+    current = Claim("free", {O1: OwnerValue("pro", 3)}, 3)
+    put(ledger, {"custom:plan": current}, {})
+    stale = Claim("free", {O1: OwnerValue("pro", 1)}, 1)
+
+    with pytest.raises(LedgerConflict):
+        ledger.transact(
+            POOL,
+            USER,
+            claims=(
+                ClaimChange("nickname", None, Claim(ABSENT, {O2: OwnerValue("Al", 1)}, 1)),
+                ClaimChange("custom:plan", stale, None),
+            ),
+            owner=OwnerChange(O2, None, OwnerRecord(frozenset({"nickname"}), 1, 0)),
+        )
+
+    assert ledger.query(POOL, USER) == UserLedger(claims={"custom:plan": current})
+
+
+# -- tombstones ---------------------------------------------------------------------------
+
+
+def test_tombstone_round_trips_with_a_ttl(ledger, client):
+    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1_700_000_123_456))
+
+    assert ledger.query(POOL, USER).tombstones == {O1: 1_700_000_123_456}
+    item = client.get_item(
+        TableName=TABLE,
+        Key={"pk": {"S": partition_key(POOL, USER)}, "sk": {"S": f"TOMBSTONE#{O1}"}},
+    )["Item"]
+    assert int(item["expires_at"]["N"]) == 1_700_000_123 + 86_400
+
+
+@pytest.mark.parametrize(
+    ("now_ms", "refused"),
+    [
+        pytest.param(1_000, True, id="well-before"),
+        pytest.param(4_999, True, id="just-before"),
+        pytest.param(5_000, True, id="at-until"),
+        pytest.param(5_001, False, id="just-after"),
+    ],
+)
+def test_refuse_if_tombstoned_refuses_while_the_tombstone_is_live(ledger, now_ms, refused):
+    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 5_000))
+    record = OwnerRecord(frozenset({"nickname"}), 1, 0)
+    claim = Claim(ABSENT, {O1: OwnerValue("Al", 1)}, 1)
+
+    def create() -> None:
+        ledger.transact(
+            POOL,
+            USER,
+            claims=(ClaimChange("nickname", None, claim),),
+            owner=OwnerChange(O1, None, record),
+            refuse_if_tombstoned=(O1, now_ms),
+        )
+
+    if refused:
+        with pytest.raises(LedgerConflict):
+            create()
+        assert ledger.query(POOL, USER) == UserLedger(tombstones={O1: 5_000})
+    else:
+        create()
+        assert ledger.query(POOL, USER).owners == {O1: record}
+
+
+def test_refuse_if_tombstoned_allows_when_no_tombstone_or_another_owners(ledger):
+    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O2, 10**15))
+    record = OwnerRecord(frozenset({"nickname"}), 1, 0)
+
+    ledger.transact(
+        POOL, USER, claims=(), owner=OwnerChange(O1, None, record), refuse_if_tombstoned=(O1, 0)
+    )
+
+    assert ledger.query(POOL, USER).owners == {O1: record}
+
+
+# -- partitions and paging ----------------------------------------------------------------
+
+
+def test_query_reads_only_this_users_partition(ledger):
+    mine = {"nickname": Claim(ABSENT, {O1: OwnerValue("mine", 1)}, 1)}
+    theirs = {"nickname": Claim("x", {O2: OwnerValue("theirs", 1)}, 1)}
+    put(ledger, mine, {O1: OwnerRecord(frozenset({"nickname"}), 1, 0)})
+    put(ledger, theirs, {O2: OwnerRecord(frozenset({"nickname"}), 1, 0)}, user="ci-bot-2")
+    ledger.transact(POOL, "ci", claims=(), owner=None, tombstone=(O2, 1))
+    ledger.transact("eu-west-1_Other99", USER, claims=(), owner=None, tombstone=(O2, 1))
+
+    read = ledger.query(POOL, USER)
+
+    assert read.claims == mine
+    assert set(read.owners) == {O1}
+    assert read.tombstones == {}
+
+
+def test_query_follows_pages_until_the_last(ledger, client):
+    claims = {
+        f"custom:attr{i:02}": Claim(ABSENT, {O1: OwnerValue(f"v{i}", 1)}, 1) for i in range(11)
+    }
+    record = OwnerRecord(frozenset(claims), 1, 0)
+    put(ledger, claims, {O1: record})
+    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O2, 42))
+    put(ledger, {"custom:other": claims["custom:attr00"]}, {}, user="ci-bot-2")
+
+    def small_pages(params: dict[str, Any], **_: Any) -> None:
+        params["Limit"] = 3
+
+    client.meta.events.register("provide-client-params.dynamodb.Query", small_pages)
+    calls = count_calls(client, "Query")
+
+    read = ledger.query(POOL, USER)
+
+    assert read == UserLedger(claims=claims, owners={O1: record}, tombstones={O2: 42})
+    assert len(calls) == 5  # 13 items, 3 a page: the last page is the partial fifth
+    assert all(call["ConsistentRead"] for call in calls)
+    assert "ExclusiveStartKey" not in calls[0]
+    assert all("ExclusiveStartKey" in call for call in calls[1:])
+
+
+# -- failures -----------------------------------------------------------------------------
+
+
+def test_more_than_100_items_raises_aws_call_failed_before_any_call(ledger, client):
+    calls = count_calls(client, "TransactWriteItems")
+    claims = tuple(
+        ClaimChange(f"custom:a{i}", None, Claim(ABSENT, {O1: OwnerValue("v", 1)}, 1))
+        for i in range(MAX_TRANSACTION_ITEMS)
+    )
+    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1, 0))
+
+    with pytest.raises(AwsCallFailed) as caught:
+        ledger.transact(POOL, USER, claims=claims, owner=owner)
+
+    assert caught.value.action == "TransactWriteItems"
+    assert caught.value.code == "TooManyItems"
+    assert "101" in str(caught.value)
+    assert calls == []
+    assert ledger.query(POOL, USER) == UserLedger()
+
+
+def test_exactly_100_items_is_one_transaction(ledger):
+    claims = tuple(
+        ClaimChange(f"custom:a{i}", None, Claim(ABSENT, {O1: OwnerValue("v", 1)}, 1))
+        for i in range(MAX_TRANSACTION_ITEMS - 1)
+    )
+    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1, 0))
+
+    ledger.transact(POOL, USER, claims=claims, owner=owner)
+
+    assert len(ledger.query(POOL, USER).claims) == MAX_TRANSACTION_ITEMS - 1
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        pytest.param(cancelled("None", "TransactionConflict"), LedgerConflict, id="conflict"),
+        pytest.param(cancelled("ConditionalCheckFailed"), LedgerConflict, id="condition"),
+        pytest.param(cancelled("ThrottlingError"), AwsCallFailed, id="throttled-not-conflict"),
+        pytest.param(cancelled(), AwsCallFailed, id="no-reasons"),
+    ],
+)
+def test_only_condition_and_conflict_cancellations_are_ledger_conflicts(
+    ledger, client, error, expected
+):
+    raise_on(client, "TransactWriteItems", error)
+
+    with pytest.raises(expected) as caught:
+        ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1))
+
+    if expected is AwsCallFailed:
+        assert str(caught.value) == "TransactWriteItems failed: TransactionCanceledException"
+
+
+def test_missing_table_raises_aws_call_failed_naming_action_and_code(client):
+    ledger = Ledger(client, "no-such-table")
+
+    with pytest.raises(AwsCallFailed) as transact:
+        ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1))
+    with pytest.raises(AwsCallFailed) as query:
+        ledger.query(POOL, USER)
+
+    assert str(transact.value) == "TransactWriteItems failed: ResourceNotFoundException"
+    assert str(query.value) == "Query failed: ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        pytest.param("Query", lambda ledger: ledger.query(POOL, USER), id="query"),
+        pytest.param(
+            "TransactWriteItems",
+            lambda ledger: ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1)),
+            id="transact",
+        ),
+    ],
+)
+def test_connection_errors_raise_aws_call_failed(ledger, client, operation, call):
+    raise_on(client, operation, EndpointConnectionError(endpoint_url="https://dynamodb"))
+
+    with pytest.raises(AwsCallFailed) as caught:
+        call(ledger)
+
+    assert caught.value.action == f"DynamoDB {operation}"
+    assert caught.value.code == "EndpointConnectionError"
