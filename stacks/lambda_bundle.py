@@ -111,22 +111,22 @@ class LocalPythonBundler:
             self._source, output, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_SKIPPED)
         )
         for name, version in pinned_requirements(self._requirements).items():
-            _copy_distribution(name, version, output)
+            _copy_distribution(name, version, self._requirements, output)
         return True
 
 
-def _copy_distribution(name: str, version: str, output: Path) -> None:
+def _copy_distribution(name: str, version: str, pinned_in: Path, output: Path) -> None:
     try:
         distribution = metadata.distribution(name)
     except metadata.PackageNotFoundError:
         raise BundlingError(
-            f"{name}=={version} is pinned in lambda/requirements.txt but not installed here; "
+            f"{name}=={version} is pinned in {pinned_in} but not installed here; "
             "run: pip install -r requirements.txt"
         ) from None
     if distribution.version != version:
         raise BundlingError(
-            f"{name} {distribution.version} is installed but lambda/requirements.txt pins "
-            f"{version}; run: pip install -r requirements.txt"
+            f"{name} {distribution.version} is installed but {pinned_in} pins {version}; "
+            "run: pip install -r requirements.txt"
         )
     if "Root-Is-Purelib: true" not in (distribution.read_text("WHEEL") or ""):
         raise BundlingError(

@@ -22,9 +22,8 @@ from aws_cdk import Token
 
 from .lambda_bundle import LAMBDA_DIR
 
-PLACEHOLDER_POOL_ID: Final = "xx-xxxx-1_placeholder"
-"""Stands in for a user pool id only known at deploy time (a pool created in the same app)."""
-
+# Stand-ins for a pool id (a pool created in the same app) or other text known at deploy time.
+_PLACEHOLDER_POOL_ID: Final = "xx-xxxx-1_placeholder"
 _PLACEHOLDER: Final = "placeholder"
 _PACKAGE: Final = "user_attributes"
 # CloudFormation resolves dynamic references before the custom resource sees the value.
@@ -73,7 +72,7 @@ def declaration_problem(properties: Mapping[str, object]) -> str | None:
 
 def _checkable(properties: Mapping[str, object]) -> dict[str, object]:
     checkable = dict(properties)
-    for key, placeholder in (("UserPoolId", PLACEHOLDER_POOL_ID), ("Username", _PLACEHOLDER)):
+    for key, placeholder in (("UserPoolId", _PLACEHOLDER_POOL_ID), ("Username", _PLACEHOLDER)):
         if _deploy_time(checkable.get(key)):
             checkable[key] = placeholder
     attributes = checkable.get("UserAttributes")
