@@ -1,17 +1,21 @@
 """Suite-wide isolation: dummy credentials, an explicit region, no real AWS endpoint.
 
 Every test runs inside moto's in-process mock unless it is marked ``moto_server`` (those start
-their own ``ThreadedMotoServer``), so a missing mock can never reach AWS.
+their own ``ThreadedMotoServer``), so a missing mock can never reach AWS. Either way moto's
+Cognito enforces the real service's rules (``strict_cognito``): moto alone accepts writes that
+Cognito refuses, and a test passing against a laxer Cognito would prove nothing.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from moto import mock_aws
 
+from cfnlocal.cognito_fidelity import strict_cognito
 from cfnlocal.https_sink import ResponseSink
 
 REGION = "eu-west-1"
@@ -37,10 +41,11 @@ def aws_isolation(
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    if request.node.get_closest_marker("moto_server"):
-        yield
-        return
-    with mock_aws():
+    with ExitStack() as stack:
+        if not request.node.get_closest_marker("permissive_moto"):
+            stack.enter_context(strict_cognito())
+        if not request.node.get_closest_marker("moto_server"):
+            stack.enter_context(mock_aws())
         yield
 
 

@@ -170,13 +170,24 @@ def plan_reconcile(
     ):
         owner_change = OwnerChange(owner_id, record, owner_after)
 
+    release_writes = cognito_writes(release_targets, live)
     return Plan(
-        release_writes=cognito_writes(release_targets, live),
+        release_writes=release_writes,
         claims=tuple(changes),
         owner=owner_change,
-        claim_writes=cognito_writes(claim_targets, live),
+        # Diffed against the user as the release writes leave it, so a flag restored there is
+        # what travels with a changed address here.
+        claim_writes=cognito_writes(claim_targets, apply_writes(live, release_writes)),
         restored=frozenset(restored),
     )
+
+
+def apply_writes(live: Mapping[str, str], writes: CognitoWrites) -> dict[str, str]:
+    """The user's attributes once ``writes`` succeeded."""
+    after = {**live, **writes.update}
+    for name in writes.delete:
+        after.pop(name, None)
+    return after
 
 
 def cognito_writes(targets: Mapping[str, Value], live: Mapping[str, str]) -> CognitoWrites:

@@ -70,6 +70,7 @@ def refused(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 # -- why the layer exists ---------------------------------------------------------------------
 
 
+@pytest.mark.permissive_moto
 def test_without_the_layer_moto_accepts_what_cognito_refuses(cognito: Any, pool: str) -> None:
     create_user(cognito, pool, "alice", {"email": "alice@example.com"})
     write(
@@ -96,6 +97,7 @@ def test_without_the_layer_moto_accepts_what_cognito_refuses(cognito: Any, pool:
     assert refused(error)[0] == "InvalidParameterException"
 
 
+@pytest.mark.permissive_moto
 def test_without_the_layer_moto_refuses_a_users_own_email(cognito: Any) -> None:
     pool_id = create_user_pool(cognito, UsernameAttributes=["email"])
     username = create_user(cognito, pool_id, "alice@example.com", {})
@@ -104,6 +106,7 @@ def test_without_the_layer_moto_refuses_a_users_own_email(cognito: Any) -> None:
     assert refused(error)[0] == "AliasExistsException"
 
 
+@pytest.mark.permissive_moto
 def test_leaving_the_context_restores_moto(cognito: Any, pool: str) -> None:
     originals = (
         CognitoIdpBackend.admin_update_user_attributes,
