@@ -328,15 +328,31 @@ def test_error_detail_is_bounded(client, users, alice):
 
 
 def test_delete_client_error_is_aws_call_failed_naming_action_and_code(users, alice):
-    # moto refuses to delete an attribute the user does not have.
+    gone = CanonicalUser("eu-west-1_Missing1", alice.username, {})
+
     with pytest.raises(AwsCallFailed) as caught:
-        users.admin_delete_user_attributes(alice, {"website"})
+        users.admin_delete_user_attributes(gone, {"nickname"})
 
     assert caught.value.action == "AdminDeleteUserAttributes"
-    assert caught.value.code == "InvalidParameterException"
+    assert caught.value.code == "ResourceNotFoundException"
     assert str(caught.value).startswith(
-        "AdminDeleteUserAttributes failed: InvalidParameterException"
+        "AdminDeleteUserAttributes failed: ResourceNotFoundException"
     )
+
+
+def test_delete_sends_sorted_names_for_the_canonical_user(client, users, alice):
+    calls = record_calls(client, "AdminDeleteUserAttributes")
+    users.admin_update_user_attributes(alice, {"nickname": "Al", "website": "w"}, {})
+
+    users.admin_delete_user_attributes(alice, {"website", "nickname"})
+
+    assert calls == [
+        {
+            "UserPoolId": alice.user_pool_id,
+            "Username": "alice",
+            "UserAttributeNames": ["nickname", "website"],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
