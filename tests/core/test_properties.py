@@ -472,7 +472,7 @@ LIKELY = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(properties=LIKELY | st.dictionaries(KEYS, JSON, max_size=6))
 def test_parse_properties_only_returns_a_declaration_or_raises_invalid_declaration(properties):
     refusal: InvalidDeclaration | None = None
