@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="    [handler] %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = yaml.safe_load(args.config.read_text())
     with _emulator() as endpoint, tempfile.TemporaryDirectory(prefix="seed-demo-") as work:
         cognito = boto3.client("cognito-idp", endpoint_url=endpoint)
@@ -131,8 +132,15 @@ def _synth(config: Path, pool_id: str, outdir: Path) -> SynthesizedStack:
     env = {
         **os.environ,
         "CDK_OUTDIR": str(outdir),
-        "CDK_CONTEXT_JSON": json.dumps({"seedUsersFile": str(config), "userPoolId": pool_id}),
-        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        # The CDK CLI sets the asset-metadata context; the function's built asset is found by it.
+        "CDK_CONTEXT_JSON": json.dumps(
+            {
+                "seedUsersFile": str(config),
+                "userPoolId": pool_id,
+                "aws:cdk:enable-asset-metadata": True,
+            }
+        ),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     subprocess.run([sys.executable, str(ROOT / "app.py")], check=True, env=env, cwd=ROOT)
     return SynthesizedStack(outdir, STACK_NAME)
