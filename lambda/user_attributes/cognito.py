@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
 
 SCHEMA_CACHE_SECONDS: Final = 300.0
 """DescribeUserPool has a 15/s quota per account; a warm container asks once per pool per 5 min."""
-
-_MIN_REDACTED_LENGTH: Final = 3
 
 
 class CognitoUsers:
@@ -105,8 +104,10 @@ class CognitoUsers:
 
 
 def _failed(action: str, error: ClientError, sent: Iterable[str]) -> AwsCallFailed:
+    """Cognito's messages can quote what was sent: every sent value, however short, is
+    redacted wherever it stands as a token of its own."""
     message = str(error.response.get("Error", {}).get("Message", ""))
     for value in sorted(set(sent), key=len, reverse=True):
-        if len(value) >= _MIN_REDACTED_LENGTH:
-            message = message.replace(value, "<redacted>")
+        if value:
+            message = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", "<redacted>", message)
     return AwsCallFailed(action, error_code(error), message[:160])

@@ -6,15 +6,17 @@ outside the constraints), so the handler checks them itself rather than trusting
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from .model import ABSENT, Value
 from .properties import MAX_VALUE_LENGTH
 
 _DEVELOPER_PREFIX: Final = "dev:"
+_INTEGER: Final = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,10 @@ def _lookup(name: str, schema: PoolSchema) -> SchemaAttribute | None:
 
 def _value_problem(entry: SchemaAttribute, value: str) -> str | None:
     if entry.data_type == "Number":
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            return "value is not a number"
-        if not number.is_finite() or number != number.to_integral_value():
+        # Decimal() also takes " 5 ", "1e2", "1_000" and "+7"; Cognito stores integers.
+        if not _INTEGER.fullmatch(value):
             return "value is not a whole number"
+        number = Decimal(value)
         if entry.min_value is not None and number < entry.min_value:
             return f"value is below the schema minimum {entry.min_value}"
         if entry.max_value is not None and number > entry.max_value:

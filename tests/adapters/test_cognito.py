@@ -388,3 +388,21 @@ def test_timeouts_become_aws_call_failed_naming_the_action(client, users, alice,
 
     assert caught.value.action == operation
     assert caught.value.code == "ReadTimeoutError"
+
+
+def test_short_sent_values_are_redacted_where_they_stand_alone(client, users, alice):
+    message = "Invalid value 42 for custom:seats; also Al (nickname). Limit 420 applies."
+    raise_on(
+        client,
+        "AdminUpdateUserAttributes",
+        client_error("AdminUpdateUserAttributes", "InvalidParameterException", message),
+    )
+
+    with pytest.raises(AwsCallFailed) as caught:
+        users.admin_update_user_attributes(alice, {"custom:seats": "42", "nickname": "Al"}, {})
+
+    text = str(caught.value)
+    assert " 42 " not in text
+    assert "Al " not in text
+    assert text.count("<redacted>") == 2
+    assert "Limit 420 applies" in text

@@ -167,7 +167,20 @@ def test_valid_declarations_have_no_problems(attributes):
             id="schema-max-above-cap-still-capped",
         ),
         pytest.param(
-            {"custom:seats": "many"}, "custom:seats: value is not a number", id="number-nan-text"
+            {"custom:seats": "many"},
+            "custom:seats: value is not a whole number",
+            id="number-nan-text",
+        ),
+        *(
+            pytest.param(
+                {"custom:seats": loose}, "custom:seats: value is not a whole number", id=label
+            )
+            for loose, label in [
+                (" 5 ", "padded"),
+                ("1e2", "exponent"),
+                ("1_000", "underscore"),
+                ("+7", "plus-sign"),
+            ]
         ),
         pytest.param(
             {"custom:seats": "2.5"}, "custom:seats: value is not a whole number", id="fraction"
