@@ -178,6 +178,27 @@ class LocalStack:
         }
         return cls(driver, template=template, recorder=recorder, ledger_table=ledger_table)
 
+    def fresh(self) -> LocalStack:
+        """Another stack (a new ``StackId``, no resources) on the same provider: the same
+        ledger table and the same warm container, as a second stack sharing a ledger has."""
+        old = self.driver
+        driver = CustomResourceDriver(
+            old.container,
+            old.sink,
+            stack_id=make_stack_id(old.stack_name, REGION, ACCOUNT),
+            service_token=old.service_token,
+            new_container=old.new_container,
+            clock=old.clock,
+            check_logs=old.check_logs,
+        )
+        return LocalStack(
+            driver,
+            template=self.template,
+            recorder=self.recorder,
+            retries=self.retries,
+            ledger_table=self.ledger_table,
+        )
+
     @property
     def resources(self) -> dict[str, ResourceState]:
         return self.driver.resources

@@ -1,0 +1,132 @@
+"""Lifecycle tests: the real app synthesized once per session, provisioned into moto, driven
+through CloudFormation's lifecycle by ``cfnlocal.cloudformation.LocalStack``.
+
+Every test runs inside ``strict_cognito()`` (moto made to enforce Cognito's documented rules),
+with a fresh boto3 default session whose calls ``AwsCallRecorder`` sees (the handler builds its
+clients from the default session), a virtual wall clock (CloudFormation's ``ServiceTimeout``
+waits cost nothing) and each emulator call made atomic (racing invocations run in threads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from cfnlocal.assembly import SynthesizedStack
+from cfnlocal.aws_faults import AwsCallRecorder, serialized_emulator
+from cfnlocal.clock import VirtualClock
+from cfnlocal.cloudformation import LocalStack
+from cfnlocal.cognito_fidelity import strict_cognito
+from cfnlocal.https_sink import ResponseSink
+
+from .support import PLACEHOLDER_POOL, Run
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_FILE = Path(__file__).with_name("seed-users.lifecycle.yaml")
+STACK_NAME = "CognitoSeedUsers"
+
+_SUMMARY: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """``app.py`` synthesized with the lifecycle seed file, as ``cdk synth`` would."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps(
+            {"seedUsersFile": str(SEED_FILE), "userPoolId": PLACEHOLDER_POOL}
+        ),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"synth failed: {result.stderr[-2000:]}"
+    return SynthesizedStack(outdir, STACK_NAME)
+
+
+@dataclass
+class Lifecycle:
+    """What a lifecycle test works with; ``new_run()`` gives an isolated pool on a new stack."""
+
+    stack: LocalStack
+    recorder: AwsCallRecorder
+    clock: VirtualClock
+    sink: ResponseSink
+    cognito: Any
+    dynamodb: Any
+
+    def new_run(self) -> Run:
+        return Run(self.stack.fresh(), self.cognito, self.dynamodb)
+
+
+@pytest.fixture
+def lifecycle(
+    synthesized: SynthesizedStack,
+    response_sink: ResponseSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Lifecycle]:
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    recorder = AwsCallRecorder(boto3.DEFAULT_SESSION)
+    observer = boto3.Session()
+    with strict_cognito(), serialized_emulator(), VirtualClock() as clock:
+        stack = LocalStack.provision(
+            synthesized,
+            response_sink,
+            session=observer,
+            clock=clock,
+            recorder=recorder,
+            suffix="LIFECYCLE",
+        )
+        yield Lifecycle(
+            stack=stack,
+            recorder=recorder,
+            clock=clock,
+            sink=response_sink,
+            cognito=observer.client("cognito-idp"),
+            dynamodb=observer.client("dynamodb"),
+        )
+
+
+@pytest.fixture
+def report(record_property: Any) -> Any:
+    """``report(name, value)``: print a coverage figure and keep it for the session summary."""
+
+    def write(name: str, value: object) -> None:
+        print(f"lifecycle: {name} = {value}")
+        record_property(f"lifecycle:{name}", value)
+
+    return write
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for name, value in report.user_properties:
+        if str(name).startswith("lifecycle:"):
+            _SUMMARY.append(f"{report.nodeid}: {str(name)[len('lifecycle:') :]} = {value}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SUMMARY:
+        terminalreporter.section("lifecycle coverage")
+        for line in _SUMMARY:
+            terminalreporter.write_line(line)

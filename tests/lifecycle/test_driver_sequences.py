@@ -1,0 +1,225 @@
+"""The CloudFormation sequences the driver sends, on the synthesized stack (issue 3, section 1).
+
+Each test runs one sequence CloudFormation really sends and checks the answers (driver) and
+the invariants (ledger and users) after it, and that delete-stack restores every user.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cfnlocal.aws_faults import Fault, ProcessCrash
+from cfnlocal.cloudformation import FaultSpec, Step
+from cfnlocal.driver import ResponseDefect
+
+from .support import attributes_of, declare, owner_of
+
+
+def test_synthesized_stack_create_update_delete(lifecycle):
+    run = lifecycle.new_run()
+    operation = run.stack.deploy(run.synthesized)
+    assert operation.status == "CREATE_COMPLETE"
+    assert [step.request_type for step, _ in operation.invocations] == ["Create", "Create"]
+    run.check("after create-stack")
+    assert run.stack.deploy(run.synthesized).invocations == [], "no change, no event"
+    changed = dict(run.synthesized)
+    ci = run.logical_ids["ci-bot"]
+    changed[ci] = declare(
+        changed[ci], {**attributes_of(changed[ci]), "custom:tenant_id": "tenant-seeded-v2"}
+    )
+    operation = run.stack.deploy(changed)
+    assert operation.status == "UPDATE_COMPLETE"
+    assert [(s.request_type, s.logical_id) for s, _ in operation.invocations] == [("Update", ci)]
+    run.check("after update-stack")
+    run.teardown("create, update")
+
+
+def test_failed_update_is_rolled_back_with_properties_swapped(lifecycle):
+    run = lifecycle.new_run()
+    run.stack.deploy(run.synthesized)
+    ci = run.logical_ids["ci-bot"]
+    before = run.stack.resources[ci]
+    bad = dict(run.synthesized)
+    # custom:seats is a Number in the pool's schema: the handler refuses, FAILED, rollback.
+    bad[ci] = declare(bad[ci], {**attributes_of(bad[ci]), "custom:seats": "many-seats"})
+    operation = run.stack.deploy(bad)
+    assert operation.status == "UPDATE_ROLLBACK_COMPLETE"
+    (step1, update), (step2, rollback) = operation.invocations
+    assert (step1.phase, update.answer.status) == ("update", "FAILED")
+    assert "custom:seats" in update.answer.reason
+    assert step2.phase == "rollback"
+    assert (
+        rollback.event["ResourceProperties"]["UserAttributes"]
+        == before.properties["UserAttributes"]
+    )
+    assert rollback.event["OldResourceProperties"]["UserAttributes"] == bad[ci]["UserAttributes"]
+    assert rollback.event["PhysicalResourceId"] == before.physical_id
+    assert rollback.succeeded
+    run.check("after the rolled back update")
+    run.teardown("failed update")
+
+
+def test_failed_create_is_deleted_with_the_reported_id(lifecycle):
+    run = lifecycle.new_run()
+    e2e = run.logical_ids["e2e-tester"]
+    template = dict(run.synthesized)
+    template[e2e] = declare(template[e2e], {"custom:seats": "not-a-number"})
+    operation = run.stack.deploy(template)
+    assert operation.status == "ROLLBACK_COMPLETE"
+    steps = [(s.phase, s.request_type, s.logical_id) for s, _ in operation.invocations]
+    ci = run.logical_ids["ci-bot"]
+    assert steps == [
+        ("create", "Create", ci),
+        ("create", "Create", e2e),
+        ("rollback", "Delete", e2e),
+        ("rollback", "Delete", ci),
+    ]
+    failed_create, delete = operation.invocations[1][1], operation.invocations[2][1]
+    assert failed_create.answer.status == "FAILED"
+    assert delete.event["PhysicalResourceId"] == failed_create.answer.physical_id
+    assert run.stack.resources == {}
+    run.check("after ROLLBACK_COMPLETE")
+    run.teardown("failed create")
+
+
+def test_silent_create_is_deleted_with_an_invented_id(lifecycle):
+    run = lifecycle.new_run()
+    ci = run.logical_ids["ci-bot"]
+
+    def faults(step: Step) -> FaultSpec | None:
+        # The process dies right after AdminUpdateUserAttributes wrote the seeded values.
+        if step == Step("create", "Create", ci):
+            return FaultSpec(aws=[Fault("crash-after", at=4)])
+        return None
+
+    run.stack.faults = faults
+    started = lifecycle.clock.offset_s
+    operation = run.stack.deploy({ci: run.synthesized[ci]})
+    create, delete = (inv for _, inv in operation.invocations)
+    assert lifecycle.recorder.injected[-1].operation == "AdminUpdateUserAttributes"
+    assert isinstance(create.crashed, ProcessCrash)
+    assert create.answer is None
+    invented = delete.event["PhysicalResourceId"]
+    assert invented.startswith(f"CognitoSeedUsers-{ci}-")
+    assert owner_of(invented) is None
+    assert lifecycle.clock.offset_s - started >= 420, "CloudFormation waited its ServiceTimeout"
+    assert delete.succeeded
+    run.check("after the invented-id Delete")
+    run.teardown("silent create")
+
+
+def test_stack_rollback_after_our_update_succeeded(lifecycle):
+    run = lifecycle.new_run()
+    run.stack.deploy(run.synthesized)
+    ci = run.logical_ids["ci-bot"]
+    changed = dict(run.synthesized)
+    changed[ci] = declare(changed[ci], {"custom:tenant_id": "tenant-seeded-v2", "locale": "de-AT"})
+    operation = run.stack.deploy(changed, fail_after=True)
+    assert operation.status == "UPDATE_ROLLBACK_COMPLETE"
+    (_s1, update), (s2, rollback) = operation.invocations
+    assert update.succeeded
+    assert s2.phase == "rollback"
+    assert rollback.succeeded
+    assert run.stack.resources[ci].properties == run.synthesized[ci]
+    run.check("after the stack rollback")
+    run.teardown("stack rollback")
+
+
+def test_rollback_after_replacement_deletes_the_new_id(lifecycle):
+    run = lifecycle.new_run()
+    run.stack.deploy(run.synthesized)
+    ci = run.logical_ids["ci-bot"]
+    old_id = run.stack.resources[ci].physical_id
+    moved = dict(run.synthesized)
+    moved[ci] = declare(moved[ci], username="spare-user")
+    operation = run.stack.deploy(moved, fail_after=True)
+    phases = [(s.phase, s.request_type) for s, _ in operation.invocations]
+    assert phases == [("update", "Update"), ("rollback", "Update"), ("rollback-cleanup", "Delete")]
+    new_id = operation.invocations[0][1].answer.physical_id
+    assert new_id != old_id
+    assert operation.invocations[1][1].event["PhysicalResourceId"] == new_id
+    assert operation.invocations[1][1].answer.physical_id == old_id
+    assert operation.invocations[2][1].event["PhysicalResourceId"] == new_id
+    assert run.stack.resources[ci].physical_id == old_id
+    run.check("after rolling back a replacement")
+    run.teardown("rollback after replacement")
+
+
+def test_replacement_and_refactor_clean_up_the_old_resource(lifecycle):
+    run = lifecycle.new_run()
+    run.stack.deploy(run.synthesized)
+    ci, e2e = run.logical_ids["ci-bot"], run.logical_ids["e2e-tester"]
+    moved = {
+        ci: declare(run.synthesized[ci], username="spare-user"),
+        "Renamed": run.synthesized[e2e],
+    }
+    operation = run.stack.deploy(moved)
+    assert operation.status == "UPDATE_COMPLETE"
+    phases = [(s.phase, s.request_type, s.logical_id) for s, _ in operation.invocations]
+    assert phases == [
+        ("create", "Create", "Renamed"),
+        ("update", "Update", ci),
+        ("cleanup", "Delete", e2e),
+        ("cleanup", "Delete", ci),
+    ]
+    assert not operation.orphaned
+    run.check("after replacement and refactor")
+    run.teardown("replacement and refactor")
+
+
+def test_same_event_delivered_twice(lifecycle):
+    """Lambda's asynchronous invocation is at-least-once: each delivery answers once, and the
+    second changes nothing."""
+    run = lifecycle.new_run()
+    driver = run.stack.driver
+    ci = run.logical_ids["ci-bot"]
+    properties = run.synthesized[ci]
+    event = driver.event("Create", ci, properties)
+    first = driver.deliver(event)
+    second = driver.deliver(event)
+    assert first.succeeded
+    assert second.succeeded
+    assert first.answer.physical_id == second.answer.physical_id
+    run.stack.resources[ci] = _state(properties, first)
+    run.check("after a duplicated Create")
+    changed = declare(properties, {**attributes_of(properties), "given_name": "Given-Seeded-Dup"})
+    update = driver.event(
+        "Update", ci, changed, physical_id=first.answer.physical_id, old_properties=properties
+    )
+    assert driver.deliver(update).succeeded
+    assert driver.deliver(update).succeeded
+    run.stack.resources[ci] = _state(changed, first)
+    run.check("after a duplicated Update")
+    delete = driver.event("Delete", ci, changed, physical_id=first.answer.physical_id)
+    assert driver.deliver(delete).succeeded
+    assert driver.deliver(delete).succeeded
+    del run.stack.resources[ci]
+    run.check("after a duplicated Delete")
+    run.teardown("duplicates")
+
+
+def test_answer_checks_catch_a_value_in_the_answer(lifecycle):
+    """The driver's own check: an answer that echoes a declared value is a defect."""
+    run = lifecycle.new_run()
+    driver = run.stack.driver
+    ci = run.logical_ids["ci-bot"]
+    event = driver.event("Create", ci, run.synthesized[ci])
+    body = {
+        "Status": "SUCCESS",
+        "PhysicalResourceId": "id",
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": ci,
+        "Reason": "",
+        "Data": {"tenant": "tenant-seeded-acme"},
+    }
+    driver._watch(event)
+    with pytest.raises(ResponseDefect, match="attribute value"):
+        driver._check_values("Create", body, event)
+
+
+def _state(properties, invocation):
+    from cfnlocal.driver import ResourceState
+    from cfnlocal.events import stringify
+
+    return ResourceState(dict(stringify(properties)), invocation.answer.physical_id)
