@@ -34,7 +34,7 @@ def test_example_file_parses() -> None:
     assert {user.user_pool_id for user in users} == {"eu-west-1_Example123"}
     assert users[0].client_metadata == {"source": "seed-users"}
     assert users[1].attributes["nickname"] is None
-    assert users[1].on_delete is OnDelete.RETAIN
+    assert users[1].on_delete is OnDelete.RESTORE
     assert users[2].attributes["email_verified"] == "false"
 
 
