@@ -13,7 +13,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from user_attributes.aws_clients import cognito_client, dynamodb_client
+from user_attributes.aws_clients import (
+    cognito_client,
+    dynamodb_client,
+    secretsmanager_client,
+    ssm_client,
+)
 from user_attributes.cfn_response import OneAnswerCfnResource
 from user_attributes.cognito import CognitoUsers
 from user_attributes.errors import UserAttributesError
@@ -25,6 +30,7 @@ from user_attributes.lifecycle import (
     ResourceEvent,
     provisional_physical_id,
 )
+from user_attributes.secrets import SecretReader
 
 Step = Callable[[ResourceEvent, Deadline], Outcome]
 
@@ -43,6 +49,8 @@ def _helper() -> OneAnswerCfnResource:
     lifecycle = AttributeLifecycle(
         CognitoUsers(cognito_client()),
         Ledger(dynamodb_client(), os.environ["LEDGER_TABLE_NAME"]),
+        secrets=SecretReader(secretsmanager_client, ssm_client),
+        region=os.environ.get("AWS_REGION"),
     )
 
     def run(step: Step) -> Callable[[dict[str, Any], Any], str]:

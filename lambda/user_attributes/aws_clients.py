@@ -17,6 +17,8 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
 
 CLIENT_CONFIG: Final = Config(
     connect_timeout=3,
@@ -31,6 +33,14 @@ def cognito_client(region: str | None = None) -> CognitoIdentityProviderClient:
 
 def dynamodb_client(region: str | None = None) -> DynamoDBClient:
     return boto3.client("dynamodb", region_name=region, config=CLIENT_CONFIG)
+
+
+def secretsmanager_client(region: str | None = None) -> SecretsManagerClient:
+    return boto3.client("secretsmanager", region_name=region, config=CLIENT_CONFIG)
+
+
+def ssm_client(region: str | None = None) -> SSMClient:
+    return boto3.client("ssm", region_name=region, config=CLIENT_CONFIG)
 
 
 def error_code(error: ClientError) -> str:

@@ -7,7 +7,7 @@ only half knows.
 
 Item layout (``pk`` = ``USER#<pool>#<username>``):
 - ``CLAIM#<attribute>``: ``original`` (S) or ``original_absent``, ``owners`` (M: owner id ->
-  ``{value | absent, at}``), ``version``;
+  ``{value | absent | ref, at}``: a secret is stored as its reference), ``version``;
 - ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``;
 - ``TOMBSTONE#<owner id>``: ``until_ms``, ``expires_at`` (DynamoDB TTL, epoch seconds).
 """
@@ -21,7 +21,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_clients import error_code
 from .errors import AwsCallFailed, LedgerConflict
-from .model import ABSENT, Claim, OwnerRecord, OwnerValue, UserLedger, Value
+from .model import (
+    ABSENT,
+    Claim,
+    Declared,
+    OwnerRecord,
+    OwnerValue,
+    SecretRef,
+    SecretSource,
+    UserLedger,
+    Value,
+)
 from .plan import ClaimChange, OwnerChange
 
 if TYPE_CHECKING:
@@ -201,12 +211,38 @@ class Ledger:
         return {"Put": put}
 
 
-def _value_to_item(value: Value) -> dict[str, AttributeValueTypeDef]:
+def _value_to_item(value: Declared) -> dict[str, AttributeValueTypeDef]:
+    if isinstance(value, SecretRef):
+        reference: dict[str, AttributeValueTypeDef] = {
+            field: {"S": text}
+            for field, text in (
+                ("source", value.source.value),
+                ("identifier", value.identifier),
+                ("json_key", value.json_key),
+                ("version_stage", value.version_stage),
+                ("version_id", value.version_id),
+            )
+            if text is not None
+        }
+        return {"ref": {"M": reference}}
     return {"absent": {"BOOL": True}} if value is ABSENT else {"value": {"S": value}}
 
 
 def _value_from_item(item: Mapping[str, AttributeValueTypeDef], key: str) -> Value:
     return item[key]["S"] if key in item else ABSENT
+
+
+def _declared_from_item(item: Mapping[str, AttributeValueTypeDef]) -> Declared:
+    if "ref" not in item:
+        return _value_from_item(item, "value")
+    reference = {field: text["S"] for field, text in item["ref"]["M"].items()}
+    return SecretRef(
+        SecretSource(reference["source"]),
+        reference["identifier"],
+        json_key=reference.get("json_key"),
+        version_stage=reference.get("version_stage"),
+        version_id=reference.get("version_id"),
+    )
 
 
 def _claim_to_item(claim: Claim) -> dict[str, AttributeValueTypeDef]:
@@ -224,7 +260,7 @@ def _claim_to_item(claim: Claim) -> dict[str, AttributeValueTypeDef]:
 
 def _claim_from_item(item: Item) -> Claim:
     owners = {
-        owner: OwnerValue(_value_from_item(held["M"], "value"), int(held["M"]["at"]["N"]))
+        owner: OwnerValue(_declared_from_item(held["M"]), int(held["M"]["at"]["N"]))
         for owner, held in item["owners"]["M"].items()
     }
     return Claim(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -26,10 +26,11 @@ from .errors import (
 )
 from .identity import PhysicalId, owner_id, parse_physical_id
 from .ledger import Ledger
-from .model import CanonicalUser, OnDelete, Target, UserLedger, Value
-from .plan import CognitoWrites, Plan, declared_values, plan_reconcile
-from .properties import parse_properties
+from .model import CanonicalUser, Declared, OnDelete, SecretRef, Target, UserLedger
+from .plan import CognitoWrites, Plan, declared_values, plan_reconcile, references_needed
+from .properties import parse_properties, value_problem
 from .schema import schema_problems
+from .secrets import SecretReader, SecretUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,15 @@ class AttributeLifecycle:
         cognito: CognitoUsers,
         ledger: Ledger,
         *,
+        secrets: SecretReader | None = None,
+        region: str | None = None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._cognito = cognito
         self._ledger = ledger
+        self._secrets = secrets
+        self._region = region
         self._now_ms = now_ms
         self._sleep = sleep
 
@@ -156,7 +161,7 @@ class AttributeLifecycle:
         self,
         owner: str,
         target: Target,
-        desired: Mapping[str, Value],
+        desired: Mapping[str, Declared],
         client_metadata: Mapping[str, str],
         deadline: Deadline,
         *,
@@ -165,6 +170,13 @@ class AttributeLifecycle:
         fallback = failure_physical_id or str(
             PhysicalId(owner, target.user_pool_id, target.username)
         )
+        pool_region = target.user_pool_id.split("_", 1)[0]
+        if self._region and pool_region != self._region:
+            return Outcome(
+                fallback,
+                f"UserPoolId: the pool is in {pool_region}; this function runs in {self._region}"
+                " (deploy a stack in the pool's Region)",
+            )
         try:
             user = self._cognito.admin_get_user(target)
         except UserNotFound:
@@ -173,14 +185,27 @@ class AttributeLifecycle:
             return Outcome(fallback, str(error))
         physical_id = str(PhysicalId(owner, target.user_pool_id, user.username))
         failure_id = failure_physical_id or physical_id
+        secrets: dict[SecretRef, str] = {}
         try:
-            problems = schema_problems(
-                desired, self._cognito.describe_user_pool(target.user_pool_id)
+            problems = self._secret_problems(desired, secrets)
+            concrete = {
+                name: secrets[value] if isinstance(value, SecretRef) else value
+                for name, value in desired.items()
+                if not isinstance(value, SecretRef) or value in secrets
+            }
+            problems += schema_problems(
+                concrete, self._cognito.describe_user_pool(target.user_pool_id)
             )
             if problems:
                 return Outcome(failure_id, "invalid attributes: " + "; ".join(problems))
             before, plan = self._commit(
-                owner, user, desired, OnDelete.RESTORE, deadline, client_metadata=client_metadata
+                owner,
+                user,
+                desired,
+                OnDelete.RESTORE,
+                deadline,
+                client_metadata=client_metadata,
+                secrets=secrets,
             )
         except UserAttributesError as error:
             return Outcome(failure_id, str(error))
@@ -314,17 +339,19 @@ class AttributeLifecycle:
         self,
         owner: str,
         user: CanonicalUser,
-        desired: Mapping[str, Value] | None,
+        desired: Mapping[str, Declared] | None,
         on_release: OnDelete,
         deadline: Deadline,
         *,
         client_metadata: Mapping[str, str],
+        secrets: dict[SecretRef, str] | None = None,
         ledger: UserLedger | None = None,
         write_cognito: bool = True,
         tombstone: tuple[str, int] | None = None,
     ) -> tuple[UserLedger, Plan]:
         """Plan, put released attributes back, commit the ledger; retry when another writer
         changed the ledger in between. Returns the ledger as read, and the committed plan."""
+        resolved = {} if secrets is None else secrets
         for attempt in range(CONFLICT_ATTEMPTS):
             if ledger is None:
                 ledger = self._ledger.query(user.user_pool_id, user.username)
@@ -335,6 +362,7 @@ class AttributeLifecycle:
                     "a Delete for this resource ran moments ago (its Create never answered); "
                     "refusing a late duplicate Create"
                 )
+            self._read_secrets(references_needed(ledger, owner, desired), resolved)
             plan = plan_reconcile(
                 owner_id=owner,
                 desired=desired,
@@ -342,6 +370,7 @@ class AttributeLifecycle:
                 live=user.attributes,
                 on_release=on_release,
                 lease_until_ms=deadline.deadline_ms,
+                resolved=resolved,
             )
             if write_cognito:
                 self._write(user, plan.release_writes, client_metadata, deadline)
@@ -366,6 +395,33 @@ class AttributeLifecycle:
                     continue
             return ledger, plan
         raise LedgerConflict(f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts")
+
+    def _secret_problems(
+        self, desired: Mapping[str, Declared], secrets: dict[SecretRef, str]
+    ) -> list[str]:
+        """Read the declaration's references; what cannot be read, or is not a valid value for
+        its attribute, is a problem naming the attribute (never the value)."""
+        problems: list[str] = []
+        for name, value in desired.items():
+            if not isinstance(value, SecretRef):
+                continue
+            try:
+                self._read_secrets({value}, secrets)
+            except SecretUnavailable as error:
+                problems.append(f"{name}: {error}")
+                continue
+            problem = value_problem(name, secrets[value])
+            if problem:
+                problems.append(f"{name}: the referenced {problem}")
+        return problems
+
+    def _read_secrets(self, references: Iterable[SecretRef], secrets: dict[SecretRef, str]) -> None:
+        missing = [reference for reference in references if reference not in secrets]
+        if not missing:
+            return
+        if self._secrets is None:
+            raise SecretUnavailable("secret references are not supported by this handler")
+        secrets.update(self._secrets.read_all(missing))
 
     def _write(
         self,

@@ -24,6 +24,35 @@ Value = str | Absent
 """An attribute's value, or ABSENT."""
 
 
+class SecretSource(StrEnum):
+    SECRETS_MANAGER = "secretsmanager"
+    SSM_PARAMETER = "ssm"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A value the template names but does not hold: read at deploy time.
+
+    ``identifier`` is a secret ARN, or an SSM SecureString parameter name or ARN. Only the
+    reference is ever stored or logged; what it resolves to is an attribute value.
+    """
+
+    source: SecretSource
+    identifier: str
+    json_key: str | None = None
+    version_stage: str | None = None
+    version_id: str | None = None
+
+    def __str__(self) -> str:
+        key = f" key {self.json_key}" if self.json_key else ""
+        version = self.version_id or self.version_stage
+        return f"{self.source.value} {self.identifier}{key}" + (f" ({version})" if version else "")
+
+
+Declared = str | Absent | SecretRef
+"""What a declaration states for an attribute: a value, ABSENT, or a reference to one."""
+
+
 class OnDelete(StrEnum):
     """What a Delete does to the attributes this owner was the last to claim."""
 
@@ -49,7 +78,7 @@ class Declaration:
     """
 
     target: Target
-    attributes: Mapping[str, Value]
+    attributes: Mapping[str, Declared]
     client_metadata: Mapping[str, str] = field(default_factory=dict)
     on_delete: OnDelete = OnDelete.RESTORE
 
@@ -58,7 +87,7 @@ class Declaration:
 class OwnerValue:
     """What one owner declared for a claimed attribute, and when (claim version) it applied."""
 
-    value: Value
+    value: Declared
     applied_at: int
 
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .model import ABSENT, Claim, OnDelete, OwnerRecord, OwnerValue, UserLedger, Value
+from .model import (
+    ABSENT,
+    Claim,
+    Declared,
+    OnDelete,
+    OwnerRecord,
+    OwnerValue,
+    SecretRef,
+    UserLedger,
+    Value,
+)
 from .properties import VERIFIED_FLAG
 
 
@@ -86,7 +96,7 @@ class Plan:
         return UserLedger(claims=claims, owners=owners, tombstones=ledger.tombstones)
 
 
-def declared_values(ledger: UserLedger, owner_id: str) -> dict[str, Value] | None:
+def declared_values(ledger: UserLedger, owner_id: str) -> dict[str, Declared] | None:
     """What ``owner_id`` currently declares according to the ledger (None: not an owner)."""
     record = ledger.owners.get(owner_id)
     if record is None:
@@ -101,11 +111,12 @@ def declared_values(ledger: UserLedger, owner_id: str) -> dict[str, Value] | Non
 def plan_reconcile(
     *,
     owner_id: str,
-    desired: Mapping[str, Value] | None,
+    desired: Mapping[str, Declared] | None,
     ledger: UserLedger,
     live: Mapping[str, str],
     on_release: OnDelete = OnDelete.RESTORE,
     lease_until_ms: int = 0,
+    resolved: Mapping[SecretRef, str] | None = None,
 ) -> Plan:
     """Plan bringing ``owner_id`` to ``desired`` given the ledger and the user's live attributes.
 
@@ -116,9 +127,13 @@ def plan_reconcile(
     - A released attribute goes back to the original when this owner was the last one
       (unless ``on_release`` is RETAIN), else to the latest remaining owner's value.
     - Writes are only what differs from ``live``: an unchanged declaration writes nothing.
+    - A declared reference is claimed as the reference (the ledger never holds what it
+      resolves to); ``resolved`` gives the value to write for every reference a target needs
+      (``references_needed``).
     """
+    values = resolved or {}
     record = ledger.owners.get(owner_id)
-    wanted: Mapping[str, Value] = desired or {}
+    wanted: Mapping[str, Declared] = desired or {}
     held = set(record.attributes if record else ()) | {
         name for name, claim in ledger.claims.items() if owner_id in claim.owners
     }
@@ -132,7 +147,7 @@ def plan_reconcile(
         after = _claim(owner_id, name, value, claim, live)
         if after is not claim:
             changes.append(ClaimChange(name, claim, after))
-        claim_targets[name] = after.owners[after.latest_owner()].value
+        claim_targets[name] = _value(after.owners[after.latest_owner()].value, values)
 
     for name in sorted(held - set(wanted)):
         claim = ledger.claims.get(name)
@@ -142,7 +157,7 @@ def plan_reconcile(
         if remaining:
             after = Claim(claim.original, remaining, claim.version + 1)
             changes.append(ClaimChange(name, claim, after))
-            release_targets[name] = remaining[after.latest_owner()].value
+            release_targets[name] = _value(remaining[after.latest_owner()].value, values)
         else:
             changes.append(ClaimChange(name, claim, None))
             if on_release is OnDelete.RESTORE:
@@ -216,8 +231,31 @@ def cognito_writes(targets: Mapping[str, Value], live: Mapping[str, str]) -> Cog
     return CognitoWrites(update=update, delete=frozenset(delete))
 
 
+def references_needed(
+    ledger: UserLedger, owner_id: str, desired: Mapping[str, Declared] | None
+) -> frozenset[SecretRef]:
+    """Every reference ``plan_reconcile`` may have to write for this owner's step: its own,
+    and those of other owners whose value it may re-apply on release."""
+    record = ledger.owners.get(owner_id)
+    names = set(desired or {}) | set(record.attributes if record else ())
+    declared: list[Declared] = list((desired or {}).values())
+    for name in names:
+        claim = ledger.claims.get(name)
+        if claim is not None:
+            declared.extend(held.value for held in claim.owners.values())
+    return frozenset(value for value in declared if isinstance(value, SecretRef))
+
+
+def _value(declared: Declared, resolved: Mapping[SecretRef, str]) -> Value:
+    if not isinstance(declared, SecretRef):
+        return declared
+    if declared not in resolved:
+        raise KeyError(f"reference not resolved before planning: {declared}")
+    return resolved[declared]
+
+
 def _claim(
-    owner_id: str, name: str, value: Value, claim: Claim | None, live: Mapping[str, str]
+    owner_id: str, name: str, value: Declared, claim: Claim | None, live: Mapping[str, str]
 ) -> Claim:
     if claim is None:
         return Claim(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from .errors import InvalidDeclaration
-from .model import ABSENT, Declaration, OnDelete, Target, Value
+from .model import ABSENT, Absent, Declaration, Declared, OnDelete, SecretRef, SecretSource, Target
 
 MAX_NAME_LENGTH: Final = 32
 MAX_CUSTOM_NAME_LENGTH: Final = 20
@@ -70,6 +70,12 @@ _POOL_ID: Final = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
 _INTEGER: Final = re.compile(r"-?[0-9]+")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_SECRET_ARN: Final = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+"
+)
+_PARAMETER: Final = re.compile(
+    r"(arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter)?/?[\w.-]+(/[\w.-]+)*"
+)
 _NAME_CHARS: Final = re.compile(r"[A-Za-z0-9_:.-]+")
 
 
@@ -95,7 +101,7 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
             f"Username: must be 1 to {MAX_USERNAME_LENGTH} characters without spaces "
             "or control characters"
         )
-    attributes: dict[str, Value] = {}
+    attributes: dict[str, Declared] = {}
     _parse_user_attributes(properties.get("UserAttributes", []), attributes, problems)
     _parse_absent_attributes(properties.get("AbsentAttributes", []), attributes, problems)
     if not attributes and not any(
@@ -110,7 +116,8 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
     assert pool_id is not None and username is not None  # noqa: PT018 - narrowed by problems
     if mark_verified:
         for address, flag in VERIFIED_FLAG.items():
-            if isinstance(attributes.get(address), str) and flag not in attributes:
+            declared = attributes.get(address)
+            if declared is not None and not isinstance(declared, Absent) and flag not in attributes:
                 attributes[flag] = "true"
     return Declaration(
         target=Target(user_pool_id=pool_id, username=username),
@@ -160,19 +167,30 @@ def value_problem(name: str, value: str) -> str | None:
     return None
 
 
-def _parse_user_attributes(raw: object, into: dict[str, Value], problems: list[str]) -> None:
+def _parse_user_attributes(raw: object, into: dict[str, Declared], problems: list[str]) -> None:
     if not isinstance(raw, list):
         problems.append("UserAttributes: must be a list of {Name, Value}")
         return
     for index, item in enumerate(raw):
         where = f"UserAttributes[{index}]"
-        if not isinstance(item, Mapping) or set(item) != {"Name", "Value"}:
-            problems.append(f"{where}: must be an object with exactly Name and Value")
+        if not isinstance(item, Mapping) or set(item) not in (
+            {"Name", "Value"},
+            {"Name", "ValueFrom"},
+        ):
+            problems.append(f"{where}: must be an object with Name and either Value or ValueFrom")
             continue
-        name, value = item["Name"], item["Value"]
+        name = item["Name"]
         if not isinstance(name, str):
             problems.append(f"{where}.Name: must be a string")
             continue
+        if "ValueFrom" in item:
+            reference = _parse_reference(
+                item["ValueFrom"], f"{where} ({_quote(name)}).ValueFrom", problems
+            )
+            if reference is not None and _add_name(name, where, into, problems):
+                into[name] = reference
+            continue
+        value = item["Value"]
         if not isinstance(value, str):
             problems.append(f"{where} ({_quote(name)}).Value: must be a string")
             continue
@@ -183,7 +201,48 @@ def _parse_user_attributes(raw: object, into: dict[str, Value], problems: list[s
             into[name] = value
 
 
-def _parse_absent_attributes(raw: object, into: dict[str, Value], problems: list[str]) -> None:
+def _parse_reference(raw: object, where: str, problems: list[str]) -> SecretRef | None:
+    """``{SecretId, JsonKey?, VersionStage?, VersionId?}`` (Secrets Manager, by full ARN so
+    the function's permission names exactly it) or ``{ParameterName, ParameterVersion?}``
+    (an SSM SecureString)."""
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) and value for key, value in raw.items()
+    ):
+        problems.append(f"{where}: must be an object of non-empty strings")
+        return None
+    if "SecretId" in raw:
+        unknown = set(raw) - {"SecretId", "JsonKey", "VersionStage", "VersionId"}
+        if unknown or not _SECRET_ARN.fullmatch(raw["SecretId"]):
+            problems.append(
+                f"{where}: SecretId must be a secret's full ARN, with optional JsonKey, "
+                "VersionStage or VersionId"
+            )
+            return None
+        return SecretRef(
+            SecretSource.SECRETS_MANAGER,
+            raw["SecretId"],
+            json_key=raw.get("JsonKey"),
+            version_stage=raw.get("VersionStage"),
+            version_id=raw.get("VersionId"),
+        )
+    if "ParameterName" in raw:
+        version = raw.get("ParameterVersion")
+        if (
+            set(raw) - {"ParameterName", "ParameterVersion"}
+            or not _PARAMETER.fullmatch(raw["ParameterName"])
+            or (version is not None and not version.isdigit())
+        ):
+            problems.append(
+                f"{where}: ParameterName must be an SSM parameter name or ARN, with an optional "
+                "numeric ParameterVersion"
+            )
+            return None
+        return SecretRef(SecretSource.SSM_PARAMETER, raw["ParameterName"], version_id=version)
+    problems.append(f"{where}: needs SecretId (Secrets Manager) or ParameterName (SSM)")
+    return None
+
+
+def _parse_absent_attributes(raw: object, into: dict[str, Declared], problems: list[str]) -> None:
     if not isinstance(raw, list):
         problems.append("AbsentAttributes: must be a list of attribute names")
         return
@@ -195,7 +254,7 @@ def _parse_absent_attributes(raw: object, into: dict[str, Value], problems: list
             into[name] = ABSENT
 
 
-def _add_name(name: str, where: str, into: dict[str, Value], problems: list[str]) -> bool:
+def _add_name(name: str, where: str, into: dict[str, Declared], problems: list[str]) -> bool:
     problem = attribute_name_problem(name)
     if problem:
         problems.append(f"{where} ({_quote(name)}): {problem}")

@@ -8,7 +8,15 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from user_attributes.errors import AwsCallFailed, LedgerConflict
 from user_attributes.ledger import MAX_TRANSACTION_ITEMS, Ledger, partition_key
-from user_attributes.model import ABSENT, Claim, OwnerRecord, OwnerValue, UserLedger
+from user_attributes.model import (
+    ABSENT,
+    Claim,
+    OwnerRecord,
+    OwnerValue,
+    SecretRef,
+    SecretSource,
+    UserLedger,
+)
 from user_attributes.plan import ClaimChange, OwnerChange, plan_reconcile
 
 from cfnlocal.seed_pool import create_ledger_table
@@ -394,3 +402,16 @@ def test_connection_errors_raise_aws_call_failed(ledger, client, operation, call
 
     assert caught.value.action == f"DynamoDB {operation}"
     assert caught.value.code == "EndpointConnectionError"
+
+
+def test_secret_reference_round_trips_as_a_reference(ledger):
+    reference = SecretRef(
+        SecretSource.SECRETS_MANAGER,
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf",
+        json_key="k",
+        version_stage="AWSPREVIOUS",
+    )
+    claim = Claim(original=ABSENT, owners={"o1": OwnerValue(reference, 1)}, version=1)
+    ledger.transact(POOL, USER, claims=(ClaimChange("custom:api_key", None, claim),), owner=None)
+
+    assert ledger.query(POOL, USER).claims["custom:api_key"] == claim

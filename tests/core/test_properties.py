@@ -201,7 +201,7 @@ def test_implicit_verified_flags(user_attributes, absent, mark, expected):
         ),
         pytest.param(
             {"UserAttributes": [{"Name": "nickname"}]},
-            "UserAttributes[0]: must be an object with exactly Name and Value",
+            "UserAttributes[0]: must be an object with Name and either Value or ValueFrom",
             id="missing-value-key",
         ),
         pytest.param(
