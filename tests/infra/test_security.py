@@ -1,0 +1,296 @@
+"""Least privilege, proven on synthesized templates: cdk-nag, cfn-lint and IAM assertions.
+
+Two stacks are synthesized in one app with cdk-nag's ``AwsSolutionsChecks`` plugin: the
+construct with its defaults (three users in two pools, its own ledger and key) and the app's
+``SeedUsersStack`` built from the repository's ``seed-users.yaml``. The accepted findings and
+their reasons are in ``tests/infra/nag_suppressions.py``.
+
+Every template of the assembly is checked (``*.template.json``: nested stacks too), so the
+assertions keep holding when the stacks are rearranged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from cdk_nag import AwsSolutionsChecks
+
+from stacks import (
+    CognitoUserAttributes,
+    OnDelete,
+    SeedUsersStack,
+    deployment_region,
+    load_seed_document,
+    parse_seed_users,
+)
+from tests.infra.nag_suppressions import SUPPRESSIONS, acknowledge_accepted_findings
+from tests.infra.support import OTHER_POOL_ID, POOL_ID, REPO, cdk_app, lint_problems
+
+SCOPED_SERVICES = ("cognito-idp", "dynamodb", "kms", "secretsmanager", "ssm")
+"""Services whose statements must name their resources: the users, the ledger and its key,
+and the referenced secrets."""
+REGION = "eu-west-1"
+
+
+@dataclass(frozen=True)
+class NagRun:
+    outdir: Path
+    report: dict[str, Any]
+    acknowledged: list[tuple[str, str]]
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        return {
+            path.name: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(self.outdir.glob("*.template.json"))
+        }
+
+    def violations(self) -> list[dict[str, Any]]:
+        return [v for report in self.report["pluginReports"] for v in report["violations"]]
+
+    def suppressed(self) -> list[dict[str, Any]]:
+        return [
+            v
+            for report in self.report["pluginReports"]
+            for v in report.get("suppressedViolations", [])
+        ]
+
+
+def synth_with_nag(app: cdk.App, outdir: Path) -> dict[str, Any]:
+    """Synthesize ``app`` with ``AwsSolutionsChecks``; the plugin's validation report."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    try:
+        app.synth()
+    except RuntimeError as error:
+        # Unacknowledged findings fail synth; the report says which.
+        if "ValidationFailed" not in str(error):
+            raise
+    report_file = outdir / "validation-report.json"
+    assert report_file.exists(), "cdk-nag wrote no validation report: did the plugin run?"
+    report: dict[str, Any] = json.loads(report_file.read_text(encoding="utf-8"))
+    assert [r["pluginName"] for r in report["pluginReports"]] == ["AwsSolutions"]
+    return report
+
+
+@pytest.fixture(scope="module")
+def nag_run(tmp_path_factory: pytest.TempPathFactory) -> NagRun:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = cdk_app(outdir)
+
+    defaults = cdk.Stack(app, "ConstructDefaults", env=cdk.Environment(region=REGION))
+    pool = cognito.UserPool.from_user_pool_id(defaults, "Pool", POOL_ID)
+    other = cognito.UserPool.from_user_pool_id(defaults, "OtherPool", OTHER_POOL_ID)
+    CognitoUserAttributes(
+        defaults,
+        "CiBot",
+        user_pool=pool,
+        username="ci-bot",
+        attributes={"email": "ci-bot@example.com", "custom:tenant_id": "acme", "nickname": None},
+        client_metadata={"source": "tests"},
+    )
+    CognitoUserAttributes(
+        defaults,
+        "Reporting",
+        user_pool=pool,
+        username="reporting-service",
+        attributes={"custom:role": "reporting"},
+        on_delete=OnDelete.RETAIN,
+    )
+    CognitoUserAttributes(
+        defaults, "Tester", user_pool=other, username="e2e", attributes={"locale": "en-GB"}
+    )
+
+    source = "seed-users.yaml"
+    seed_users = parse_seed_users(
+        load_seed_document((REPO / source).read_text(encoding="utf-8"), source=source),
+        source=source,
+        user_pool_id_override=None,
+    )
+    SeedUsersStack(
+        app,
+        "CognitoSeedUsers",
+        seed_users=seed_users,
+        env=cdk.Environment(region=deployment_region(seed_users, source=source)),
+    )
+
+    acknowledged = acknowledge_accepted_findings(app)
+    return NagRun(outdir, synth_with_nag(app, outdir), acknowledged)
+
+
+def _describe(violation: dict[str, Any]) -> list[str]:
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}: {violation['description']}"
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+# -- cdk-nag ----------------------------------------------------------------------------------
+
+
+def test_aws_solutions_checks_leave_no_unacknowledged_finding(nag_run: NagRun) -> None:
+    findings = [line for violation in nag_run.violations() for line in _describe(violation)]
+    assert findings == [], "\n".join(findings)
+
+
+def test_every_acknowledgment_is_made_on_the_resource_it_covers(nag_run: NagRun) -> None:
+    reasons = {suppression.rule: suppression.reason for suppression in SUPPRESSIONS}
+    suppressed = nag_run.suppressed()
+    assert suppressed, "nothing was acknowledged: the acknowledgments no longer match anything"
+    for violation in suppressed:
+        rule = violation["ruleName"]
+        # One finding (rule and, for IAM5, the exact action or resource), never a rule prefix.
+        assert violation["acknowledgedId"] == f"AwsSolutions::{rule}"
+        assert violation["reason"] == reasons[rule]
+        for construct in violation["violatingConstructs"]:
+            # Made on the resource itself: one on a parent would cover everything beneath it.
+            assert violation["acknowledgedAt"] == construct["constructPath"], violation
+
+
+def test_every_acknowledgment_is_still_needed(nag_run: NagRun) -> None:
+    used = {
+        (violation["acknowledgedId"], construct["constructPath"])
+        for violation in nag_run.suppressed()
+        for construct in violation["violatingConstructs"]
+    }
+    # One provider per stack, each with every accepted finding; a stale one hides nothing, but
+    # says the construct changed and the list (and this module's reasons) must follow.
+    assert len(nag_run.acknowledged) == 2 * len(SUPPRESSIONS)
+    assert set(nag_run.acknowledged) == used
+
+
+def test_aws_solutions_checks_do_report_a_wildcard_policy(tmp_path: Path) -> None:
+    """The plugin really runs here: a policy on every resource is a finding."""
+    app = cdk_app(tmp_path)
+    stack = cdk.Stack(app, "Canary", env=cdk.Environment(region=REGION))
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["cognito-idp:*"], resources=["*"]))
+
+    report = synth_with_nag(app, tmp_path)
+
+    rules = {v["ruleName"] for r in report["pluginReports"] for v in r["violations"]}
+    assert {"AwsSolutions-IAM5[Action::cognito-idp:*]", "AwsSolutions-IAM5[Resource::*]"} <= rules
+
+
+# -- cfn-lint ---------------------------------------------------------------------------------
+
+
+def test_every_synthesized_template_passes_cfn_lint(nag_run: NagRun) -> None:
+    templates = nag_run.templates()
+    assert set(templates) >= {
+        "ConstructDefaults.template.json",
+        "CognitoSeedUsers.template.json",
+    }
+    problems = {name: lint_problems(template) for name, template in templates.items()}
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+# -- IAM --------------------------------------------------------------------------------------
+
+
+def _as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def identity_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity policy in ``template`` (inline, attached or managed),
+    with the logical id that holds it. Key and resource policies are not identity policies:
+    there ``*`` means the resource the policy is attached to."""
+    for logical_id, resource in template.get("Resources", {}).items():
+        properties = resource.get("Properties", {})
+        kind = resource["Type"]
+        documents = []
+        if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents.append(properties["PolicyDocument"])
+        elif kind in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            documents.extend(policy["PolicyDocument"] for policy in properties.get("Policies", []))
+        for document in documents:
+            for statement in _as_list(document["Statement"]):
+                yield logical_id, statement
+
+
+def test_statements_for_users_ledger_keys_and_secrets_name_specific_resources(
+    nag_run: NagRun,
+) -> None:
+    checked: set[str] = set()
+    for name, template in nag_run.templates().items():
+        for logical_id, statement in identity_statements(template):
+            actions = [str(action) for action in _as_list(statement.get("Action", []))]
+            services = {action.split(":", 1)[0] for action in actions}
+            scoped = services & set(SCOPED_SERVICES)
+            if not scoped and "NotAction" not in statement:
+                continue
+            where = f"{name} {logical_id} {actions}"
+            assert "NotAction" not in statement, f"{where}: NotAction allows every other action"
+            assert "NotResource" not in statement, f"{where}: NotResource allows the rest"
+            assert statement["Effect"] == "Allow"
+            assert "*" not in actions, where
+            for action in actions:
+                assert not action.endswith(":*"), f"{where}: every action of a service"
+            resources = _as_list(statement["Resource"])
+            assert resources, where
+            for resource in resources:
+                text = json.dumps(resource)
+                assert "*" not in text, f"{where}: resource {text}"
+            checked |= scoped
+    # The three services the construct uses are present (secretsmanager and ssm only appear
+    # when a declaration references a secret).
+    assert checked >= {"cognito-idp", "dynamodb", "kms"}
+
+
+def test_function_role_carries_no_managed_policy(nag_run: NagRun) -> None:
+    """Not even AWSLambdaBasicExecutionRole: it may write to every log group in the account;
+    the role gets write access to its own log group instead."""
+    for name, template in nag_run.templates().items():
+        resources = template["Resources"]
+        assert not [r for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
+        roles = {k: r for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+        assert len(roles) == 1, name
+        for logical_id, role in roles.items():
+            assert "ManagedPolicyArns" not in role["Properties"], f"{name} {logical_id}"
+            assert "Policies" not in role["Properties"], f"{name} {logical_id}"
+            assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+                {
+                    "Action": "sts:AssumeRole",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                }
+            ]
+
+
+# -- ledger and logs --------------------------------------------------------------------------
+
+
+def _resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_ledger_is_encrypted_with_its_own_rotating_customer_managed_key(nag_run: NagRun) -> None:
+    for name, template in nag_run.templates().items():
+        [table] = _resources_of(template, "AWS::DynamoDB::Table").values()
+        sse = table["Properties"]["SSESpecification"]
+        assert sse["SSEEnabled"] is True
+        assert sse["SSEType"] == "KMS"
+        key_id, attribute = sse["KMSMasterKeyId"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        key = template["Resources"][key_id]
+        assert key["Type"] == "AWS::KMS::Key", name
+        assert key["Properties"]["EnableKeyRotation"] is True
+        assert key["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+        # The retained table stays readable: its key is retained with it.
+        assert key["DeletionPolicy"] == table["DeletionPolicy"] == "Retain"
+
+
+def test_function_logs_to_its_own_log_group_with_a_retention(nag_run: NagRun) -> None:
+    for name, template in nag_run.templates().items():
+        [function] = _resources_of(template, "AWS::Lambda::Function").values()
+        log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        log_group = template["Resources"][log_group_id]
+        assert log_group["Type"] == "AWS::Logs::LogGroup", name
+        assert log_group["Properties"]["RetentionInDays"] > 0
