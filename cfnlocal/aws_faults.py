@@ -82,16 +82,26 @@ class ProcessCrash(BaseException):
 
 @dataclass(frozen=True)
 class Fault:
-    """Make the ``at``-th AWS call (0-based, counted from arming) of an invocation fail."""
+    """Make the ``at``-th AWS call (0-based, counted from arming) of an invocation fail; with
+    ``operation``, the ``at``-th call of that operation."""
 
     kind: FaultKind
     at: int
     storm: bool = False
     delay_s: float = 0.0
     release: threading.Event | None = None
+    operation: str | None = None
 
     def describe(self) -> str:
-        return f"{self.kind}{'-storm' if self.storm else ''}@{self.at}"
+        where = f"{self.operation}#{self.at}" if self.operation else str(self.at)
+        return f"{self.kind}{'-storm' if self.storm else ''}@{where}"
+
+    def matches(self, index: int, operation: str, earlier: Sequence[AwsCall]) -> bool:
+        if self.operation is None:
+            return self.at == index
+        if operation != self.operation:
+            return False
+        return self.at == sum(1 for call in earlier if call.operation == operation)
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,7 @@ class AwsCallRecorder:
         with self._lock:
             window = self._windows.get(ident) or self._windows.get(None)
             index = len(window.calls) if window is not None else -1
-            fault = _fault_for(window, index) if window is not None else None
+            fault = _fault_for(window, index, operation) if window is not None else None
             call = AwsCall(index, service, operation, ident, time.time(), params, fault)
             self.calls.append(call)
             if window is not None:
@@ -190,11 +200,11 @@ class AwsCallRecorder:
         raise ReadTimeoutError(endpoint_url=f"https://{model.service_model.endpoint_prefix}")
 
 
-def _fault_for(window: _Window, index: int) -> Fault | None:
+def _fault_for(window: _Window, index: int, operation: str) -> Fault | None:
     if window.storm is not None:
         return window.storm
     for fault in window.faults:
-        if fault.at == index:
+        if fault.matches(index, operation, window.calls):
             if fault.storm:
                 window.storm = fault
             return fault

@@ -29,8 +29,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -51,6 +51,29 @@ _NOT_SENSITIVE: Final = frozenset({"true", "false", "RESTORE", "RETAIN"})
 DeliveryFault = Literal["403", "500", "hang", "close", "refused"]
 """What the response URL does with the answer: refuse it (HTTP 403 / 500), hang, drop the
 connection, or not listen at all (connection refused)."""
+
+
+_INVOCATION = threading.local()
+_TIMER_TAG: Final = "_cfnlocal_invocation"
+
+
+def _tag_timers() -> None:
+    """Tag each ``threading.Timer`` with the invocation whose thread created it.
+
+    crhelper answers a timeout from a ``threading.Timer``: one still alive when the handler
+    returns may still be sending, and Lambda freezes it there. Concurrent invocations each
+    have timers; the tag tells whose is whose.
+    """
+    init = threading.Timer.__init__
+    if getattr(init, "_cfnlocal", False):
+        return
+
+    def tagged_init(self: threading.Timer, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        init(self, *args, **kwargs)
+        setattr(self, _TIMER_TAG, getattr(_INVOCATION, "token", None))
+
+    tagged_init._cfnlocal = True  # type: ignore[attr-defined]
+    threading.Timer.__init__ = tagged_init  # type: ignore[method-assign]
 
 
 class ResponseDefect(AssertionError):
@@ -290,18 +313,28 @@ class CustomResourceDriver:
         target = self.container if container is None else container
         timeout = timeout_s if timeout_s is not None else target.timeout_s
         before = len(self.sink.deliveries(request_id))
-        threads_before = set(threading.enumerate())
+        _tag_timers()
+        token = object()
         crashed: BaseException | None = None
         started = time.time()
         started_mono = time.monotonic()
         with self._captured_logs() as log_lines:
+            _INVOCATION.token = token
             try:
                 target.invoke(event, timeout_s=timeout)
             except (ProcessCrash, Exception) as error:
                 crashed = error
+            finally:
+                _INVOCATION.token = None
         elapsed = time.monotonic() - started_mono
         finished = time.time()
-        leftover = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+        leftover = [
+            t
+            for t in threading.enumerate()
+            if isinstance(t, threading.Timer)
+            and getattr(t, _TIMER_TAG, None) is token
+            and t.is_alive()
+        ]
         if crashed is not None and own:
             self.container = self.new_container()
         invocation = self._check(
@@ -507,31 +540,47 @@ class CustomResourceDriver:
         *,
         create_timeout_s: float,
         delete_timeout_s: float | None = None,
-        on_create_started: Callable[[RunningInvocation], None] | None = None,
+        delete_when: Callable[[], bool] | None = None,
+        create_context: Callable[[], AbstractContextManager[object]] | None = None,
+        after_delete: Callable[[], None] | None = None,
     ) -> tuple[Invocation, Invocation]:
         """A Delete that runs while the Create for the same resource is still running.
 
-        CloudFormation sends the rollback Delete as soon as the Create answered FAILED, and
-        crhelper's timeout answer goes out while the handler thread is still working; or the
-        Create never answers and the stack operation is cancelled. The Create runs in one
-        container, the Delete in another, concurrently; the Delete uses the physical id the
-        Create reported, or an invented one if none came within ``create_timeout_s``.
+        Two ways CloudFormation gets there: crhelper's timeout answer (FAILED, 5 s before the
+        deadline) reaches CloudFormation while the handler thread is still working, and the
+        rollback Delete follows at once with the id that answer reported (the default); or
+        the stack operation is cancelled while the Create has not answered, and the Delete
+        carries an invented id (``delete_when``: send it as soon as that predicate holds).
+
+        The Create runs in one execution environment on its own thread (``create_context`` is
+        entered on that thread, e.g. to arm faults for it), the Delete in another one.
+        ``after_delete`` runs once the Delete has answered, before waiting for the Create.
         """
         create_event = self.event("Create", logical_id, properties)
-        running = self.start(
-            create_event, container=self.new_container(), timeout_s=create_timeout_s
-        )
-        if on_create_started is not None:
-            on_create_started(running)
-        answer = self.wait_for_answer(create_event["RequestId"], create_timeout_s)
-        physical_id = (
-            answer.physical_id if answer is not None else self.invented_physical_id(logical_id)
-        )
+        container = self.new_container()
+
+        def run_create() -> Invocation:
+            with create_context() if create_context is not None else nullcontext():
+                return self.deliver(create_event, container=container, timeout_s=create_timeout_s)
+
+        running = RunningInvocation(self, run_create)
+        if delete_when is None:
+            answer = self.wait_for_answer(str(create_event["RequestId"]), create_timeout_s)
+            physical_id = (
+                answer.physical_id if answer is not None else self.invented_physical_id(logical_id)
+            )
+        else:
+            end = time.monotonic() + create_timeout_s
+            while not delete_when() and time.monotonic() < end:
+                time.sleep(0.01)
+            physical_id = self.invented_physical_id(logical_id)
         delete = self.deliver(
             self.event("Delete", logical_id, properties, physical_id=physical_id),
             container=self.new_container(),
             timeout_s=delete_timeout_s,
         )
+        if after_delete is not None:
+            after_delete()
         create = running.result(timeout_s=create_timeout_s + 5)
         return create, delete
 
@@ -548,7 +597,7 @@ class CustomResourceDriver:
         elapsed: float,
         crashed: BaseException | None,
         delivery_fault: DeliveryFault | None,
-        leftover: list[threading.Thread],
+        leftover: Sequence[threading.Thread],
         log_lines: tuple[str, ...],
     ) -> Invocation:
         what = f"{event['RequestType']} {event['LogicalResourceId']}"

@@ -129,11 +129,18 @@ class InvariantChecker:
                 user, baseline, live, claims, settled=settled, drifted=drifted or {}
             )
             problems += _record_problems(user, claims, ledger.owners.get(user, {}))
+        pools = {pool for pool, _ in self.baseline}
         for user in set(ledger.claims) | set(ledger.owners):
-            if user not in self.baseline:
+            if user[0] in pools and user not in self.baseline:
                 problems.append(f"ledger: claims for a user nobody declared ({user[1]})")
         if settled and known_owners is not None:
-            problems += _owner_set_problems(ledger.owner_ids(), set(known_owners))
+            in_ledger = {
+                owner
+                for user, records in ledger.owners.items()
+                if user[0] in pools
+                for owner in records
+            }
+            problems += _owner_set_problems(in_ledger, set(known_owners))
         return problems
 
     def restored_problems(self) -> list[str]:

@@ -28,7 +28,7 @@ from cfnlocal.cloudformation import LocalStack
 from cfnlocal.cognito_fidelity import strict_cognito
 from cfnlocal.https_sink import ResponseSink
 
-from .support import PLACEHOLDER_POOL, Run
+from .support import PLACEHOLDER_POOL, Run, new_pool
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILE = Path(__file__).with_name("seed-users.lifecycle.yaml")
@@ -71,9 +71,14 @@ class Lifecycle:
     sink: ResponseSink
     cognito: Any
     dynamodb: Any
+    pool: str
 
     def new_run(self) -> Run:
-        return Run(self.stack.fresh(), self.cognito, self.dynamodb)
+        """A new stack over the seed users, reset to their originals, with an empty ledger,
+        and a cold container (so every run makes the same AWS calls)."""
+        stack = self.stack.fresh()
+        stack.driver.container = stack.driver.new_container()
+        return Run(stack, self.cognito, self.dynamodb, self.pool)
 
 
 @pytest.fixture
@@ -96,13 +101,15 @@ def lifecycle(
             recorder=recorder,
             suffix="LIFECYCLE",
         )
+        cognito = observer.client("cognito-idp")
         yield Lifecycle(
             stack=stack,
             recorder=recorder,
             clock=clock,
             sink=response_sink,
-            cognito=observer.client("cognito-idp"),
+            cognito=cognito,
             dynamodb=observer.client("dynamodb"),
+            pool=new_pool(cognito),
         )
 
 

@@ -3,6 +3,7 @@ originals, the invariant checker, and template edits shaped as the construct emi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 from collections.abc import Mapping
@@ -34,6 +35,28 @@ ORIGINALS: dict[str, dict[str, str]] = {
 }
 
 _POOLS = itertools.count(1)
+
+
+def new_pool(cognito: Any) -> str:
+    return create_user_pool(cognito, f"lifecycle-{next(_POOLS)}")
+
+
+def reset_users(cognito: Any, dynamodb: Any, table: str, pool: str) -> None:
+    """Give ``pool`` the seed users with their original attributes and an empty ledger: a
+    fresh pool costs moto an RSA key import, so runs share one pool and start over instead."""
+    for username, attributes in ORIGINALS.items():
+        with contextlib.suppress(cognito.exceptions.UserNotFoundException):
+            cognito.admin_delete_user(UserPoolId=pool, Username=username)
+        create_user(cognito, pool, username, attributes)
+        pk = f"USER#{pool}#{username}"
+        items = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )["Items"]
+        for item in items:
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
 
 
 def attributes_of(properties: Mapping[str, Any]) -> dict[str, str | None]:
@@ -79,17 +102,16 @@ def owner_of(physical_id: str) -> str | None:
 class Run:
     """One isolated lifecycle: a fresh user pool with the seed users, on a fresh stack."""
 
-    def __init__(self, stack: LocalStack, cognito: Any, dynamodb: Any) -> None:
+    def __init__(self, stack: LocalStack, cognito: Any, dynamodb: Any, pool: str) -> None:
         self.stack = stack
         self.cognito = cognito
-        self.pool = create_user_pool(cognito, f"lifecycle-{next(_POOLS)}")
-        for username, attributes in ORIGINALS.items():
-            create_user(cognito, self.pool, username, attributes)
+        self.pool = pool
+        assert stack.ledger_table is not None
+        reset_users(cognito, dynamodb, stack.ledger_table, pool)
         baseline = {
             (self.pool, username): live_attributes(cognito, (self.pool, username))
             for username in ORIGINALS
         }
-        assert stack.ledger_table is not None
         self.checker = InvariantChecker(cognito, dynamodb, stack.ledger_table, baseline)
         self.synthesized: dict[str, dict[str, Any]] = {
             logical: _with_pool(properties, self.pool)

@@ -1,0 +1,385 @@
+"""Every crash point (issue 3, section 3).
+
+For each scenario (a stack operation on the synthesized stack, one event of which is the
+target), a clean run records every AWS call the target event makes (Cognito and the DynamoDB
+ledger, through a hook on boto3's default session). Then, for each call and each fault, a fresh
+run injects that fault into that call and lets CloudFormation carry on as it would: a silent
+Create is failed after ``ServiceTimeout`` and deleted with an invented id, a FAILED Update is
+rolled back with the properties swapped, a failed rollback is continued, a failed delete-stack
+is retried. The invariants must hold once the operation has settled, and delete-stack must give
+every user back exactly its original attributes.
+
+The compensation (undo) path is enumerated the same way: a 5xx on the claim write makes the
+handler undo, and every call of the undo is then faulted in turn.
+
+Faults: the process dies before the call (``crash``) or after it took effect (``crash-after``,
+writes); ``TooManyRequestsException``/``ThrottlingException`` and 5xx, once or as a storm
+(every later call of the invocation fails too); botocore's read timeout, before the call
+applied or after (``timeout-applied``, writes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from cfnlocal.aws_faults import AwsCall, Fault, FaultKind
+from cfnlocal.cloudformation import FaultSpec, StackOperation, Step
+
+from .support import Run, declare
+
+WRITES = frozenset({"AdminUpdateUserAttributes", "AdminDeleteUserAttributes", "TransactWriteItems"})
+READ_FAULTS: tuple[tuple[FaultKind, bool], ...] = (
+    ("crash", False),
+    ("throttle", False),
+    ("throttle", True),
+    ("server-error", False),
+    ("server-error", True),
+    ("timeout", False),
+    ("timeout", True),
+)
+WRITE_FAULTS = (*READ_FAULTS, ("crash-after", False), ("timeout-applied", False))
+CRASHES = frozenset({"crash", "crash-after"})
+
+
+def faults_for(call: AwsCall) -> tuple[tuple[FaultKind, bool], ...]:
+    return WRITE_FAULTS if call.operation in WRITES else READ_FAULTS
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+SHARED = "CiBotShared"
+
+
+def shared_props(run: Run) -> dict[str, Any]:
+    """A second resource on ci-bot claiming some of the same attributes (two owners)."""
+    return declare(
+        run.props("ci-bot"),
+        {
+            "custom:tenant_id": "tenant-seeded-shared",
+            "given_name": "Given-Seeded-Shared",
+            "nickname": None,
+        },
+    )
+
+
+def changed_ci(run: Run) -> dict[str, Any]:
+    """ci-bot's declaration changed: a value changed, email (and its implicit flag) removed,
+    an absent attribute now set, an attribute added."""
+    return declare(
+        run.props("ci-bot"),
+        {"custom:tenant_id": "tenant-seeded-v2", "nickname": "nick-seeded-v2", "custom:seats": "7"},
+    )
+
+
+def with_ci(run: Run, properties: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    template = dict(run.synthesized)
+    template[run.logical_ids["ci-bot"]] = properties
+    return template
+
+
+def ci(run: Run) -> str:
+    return run.logical_ids["ci-bot"]
+
+
+def nothing(run: Run) -> None:
+    return None
+
+
+def deploy_synthesized(run: Run) -> None:
+    assert run.stack.deploy(run.synthesized).status == "CREATE_COMPLETE"
+
+
+def deploy_with_shared(run: Run) -> None:
+    template = {**run.synthesized, SHARED: shared_props(run)}
+    assert run.stack.deploy(template).status == "CREATE_COMPLETE"
+
+
+UPDATE_DONE = frozenset({"UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"})
+CREATE_DONE = frozenset({"CREATE_COMPLETE", "ROLLBACK_COMPLETE"})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    setup: Callable[[Run], None]
+    operation: Callable[[Run], StackOperation]
+    target: Callable[[Run], Step]
+    statuses: frozenset[str]
+    fixed: Callable[[Run, Step], Sequence[Fault]] = lambda run, step: ()
+    undo: bool = False
+    """Also enumerate the compensation path (the target writes claims, then Cognito)."""
+
+
+def _fixed_on(
+    step_of: Callable[[Run], Step], *faults: Fault
+) -> Callable[[Run, Step], Sequence[Fault]]:
+    return lambda run, step: faults if step == step_of(run) else ()
+
+
+SCENARIOS = (
+    Scenario(
+        "create-stack: first Create",
+        nothing,
+        lambda run: run.stack.deploy(run.synthesized),
+        lambda run: Step("create", "Create", ci(run)),
+        CREATE_DONE,
+        undo=True,
+    ),
+    Scenario(
+        "create-stack: second Create (the first is rolled back)",
+        nothing,
+        lambda run: run.stack.deploy(run.synthesized),
+        lambda run: Step("create", "Create", run.logical_ids["e2e-tester"]),
+        CREATE_DONE,
+    ),
+    Scenario(
+        "Create of a second owner of claimed attributes",
+        deploy_synthesized,
+        lambda run: run.stack.deploy({**run.synthesized, SHARED: shared_props(run)}),
+        lambda run: Step("create", "Create", SHARED),
+        UPDATE_DONE,
+    ),
+    Scenario(
+        "Update: change, add, remove, absent-to-value",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(with_ci(run, changed_ci(run))),
+        lambda run: Step("update", "Update", ci(run)),
+        UPDATE_DONE,
+        undo=True,
+    ),
+    Scenario(
+        "Update of the second owner",
+        deploy_with_shared,
+        lambda run: run.stack.deploy(
+            {
+                **run.synthesized,
+                SHARED: declare(
+                    shared_props(run),
+                    {"custom:tenant_id": "tenant-seeded-shared-v2", "locale": "de-CH"},
+                ),
+            }
+        ),
+        lambda run: Step("update", "Update", SHARED),
+        UPDATE_DONE,
+        undo=True,
+    ),
+    Scenario(
+        "replacement (new user), then the cleanup Delete",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(
+            with_ci(run, declare(run.props("ci-bot"), username="spare-user"))
+        ),
+        lambda run: Step("update", "Update", ci(run)),
+        UPDATE_DONE,
+    ),
+    Scenario(
+        "refactor (logical id changed): Create of the new resource",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(
+            {
+                "CiBotRenamed": run.props("ci-bot"),
+                run.logical_ids["e2e-tester"]: run.props("e2e-tester"),
+            }
+        ),
+        lambda run: Step("create", "Create", "CiBotRenamed"),
+        UPDATE_DONE,
+    ),
+    Scenario(
+        "stack rollback after our Update succeeded: the rollback Update",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(with_ci(run, changed_ci(run)), fail_after=True),
+        lambda run: Step("rollback", "Update", ci(run)),
+        frozenset({"UPDATE_ROLLBACK_COMPLETE"}),
+    ),
+    Scenario(
+        "stack rollback after a replacement: the rollback Update",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(
+            with_ci(run, declare(run.props("ci-bot"), username="spare-user")), fail_after=True
+        ),
+        lambda run: Step("rollback", "Update", ci(run)),
+        frozenset({"UPDATE_ROLLBACK_COMPLETE"}),
+    ),
+    Scenario(
+        "rollback Update after an Update whose undo failed (5xx storm)",
+        deploy_synthesized,
+        lambda run: run.stack.deploy(with_ci(run, changed_ci(run))),
+        lambda run: Step("rollback", "Update", ci(run)),
+        frozenset({"UPDATE_ROLLBACK_COMPLETE"}),
+        fixed=_fixed_on(
+            lambda run: Step("update", "Update", ci(run)),
+            Fault("server-error", 0, storm=True, operation="AdminUpdateUserAttributes"),
+        ),
+    ),
+    Scenario(
+        "Delete (reported id) after a Create whose undo failed (5xx storm)",
+        nothing,
+        lambda run: run.stack.deploy({ci(run): run.props("ci-bot")}),
+        lambda run: Step("rollback", "Delete", ci(run)),
+        frozenset({"ROLLBACK_COMPLETE"}),
+        fixed=_fixed_on(
+            lambda run: Step("create", "Create", ci(run)),
+            Fault("server-error", 0, storm=True, operation="AdminUpdateUserAttributes"),
+        ),
+    ),
+    Scenario(
+        "Delete (invented id) after a Create that died after writing",
+        nothing,
+        lambda run: run.stack.deploy({ci(run): run.props("ci-bot")}),
+        lambda run: Step("rollback", "Delete", ci(run)),
+        frozenset({"ROLLBACK_COMPLETE"}),
+        fixed=_fixed_on(
+            lambda run: Step("create", "Create", ci(run)),
+            Fault("crash-after", 0, operation="AdminUpdateUserAttributes"),
+        ),
+    ),
+    Scenario(
+        "delete-stack: Delete of one of two owners",
+        deploy_with_shared,
+        lambda run: run.stack.delete(),
+        lambda run: Step("delete", "Delete", SHARED),
+        frozenset({"DELETE_COMPLETE"}),
+    ),
+    Scenario(
+        "delete-stack: Delete of the last owner",
+        deploy_synthesized,
+        lambda run: run.stack.delete(),
+        lambda run: Step("delete", "Delete", ci(run)),
+        frozenset({"DELETE_COMPLETE"}),
+    ),
+)
+
+
+# -- running one case -------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    calls: list[AwsCall] = field(default_factory=list)
+    target_answered: bool | None = None
+    status: str = ""
+
+
+def run_case(lifecycle: Any, scenario: Scenario, faults: Sequence[Fault]) -> Case:
+    run = lifecycle.new_run()
+    scenario.setup(run)
+    if not faults:
+        run.check("after setup")
+    target = scenario.target(run)
+
+    def plan(step: Step) -> FaultSpec | None:
+        chosen = [*scenario.fixed(run, step), *(faults if step == target else ())]
+        return FaultSpec(aws=chosen) if chosen else None
+
+    run.stack.faults = plan
+    operation = scenario.operation(run)
+    run.stack.faults = None
+    case = Case(status=operation.status)
+    for (step, invocation), (_, calls) in zip(operation.invocations, operation.calls, strict=True):
+        if step == target:
+            case.calls = calls
+            case.target_answered = invocation.answer is not None
+    assert case.target_answered is not None, f"the target event {target} was never sent"
+    assert operation.status in scenario.statuses, f"stack ended {operation.status}"
+    assert not operation.orphaned, "a cleanup Delete failed: CloudFormation forgot a resource"
+    run.check(f"after {operation.kind} ({operation.status})")
+    run.teardown("end of case")
+    return case
+
+
+def describe(calls: Sequence[AwsCall]) -> str:
+    return ", ".join(f"{c.index}:{c.operation}" for c in calls)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_every_crash_point(lifecycle, scenario, report):
+    clean = run_case(lifecycle, scenario, [])
+    assert clean.calls, "the target event made no AWS call"
+    failures: list[str] = []
+    points = 0
+    equivalent = 0
+
+    def inject(faults: list[Fault], where: AwsCall) -> Case | None:
+        nonlocal points
+        label = " + ".join(f.describe() for f in faults) + f" ({where.operation})"
+        case = None
+        try:
+            case = run_case(lifecycle, scenario, faults)
+            hit = [c for c in case.calls if c.fault is faults[-1]]
+            assert hit, f"the fault was never injected (calls: {describe(case.calls)})"
+            assert (hit[0].index, hit[0].operation) == (where.index, where.operation), (
+                f"injected into {hit[0].operation}, expected {where.operation}"
+            )
+            dies = faults[-1].kind in CRASHES
+            assert case.target_answered != dies, (
+                "a dead process answered" if dies else "the handler did not answer a fault"
+            )
+        except AssertionError as error:
+            failures.append(f"{label}: {str(error).splitlines()[0]}")
+        points += 1
+        return case
+
+    def enumerate_faults(call: AwsCall, before: Sequence[Fault] = ()) -> None:
+        nonlocal equivalent
+        for kind, storm in faults_for(call):
+            if storm:
+                continue
+            case = inject([*before, Fault(kind, call.index)], call)
+            if kind in CRASHES:
+                continue
+            if case is not None and max(c.index for c in case.calls) == call.index:
+                # No call followed the fault: a storm from here is the same single fault.
+                equivalent += 1
+                continue
+            inject([*before, Fault(kind, call.index, storm=True)], call)
+
+    for call in clean.calls:
+        enumerate_faults(call)
+
+    if scenario.undo:
+        claim_write = _claim_write(clean.calls)
+        trigger = Fault("server-error", claim_write.index)
+        undo = run_case(lifecycle, scenario, [trigger])
+        undo_calls = [c for c in undo.calls if c.index > claim_write.index]
+        assert undo_calls, f"no undo after a failed claim write: {describe(undo.calls)}"
+        for call in undo_calls:
+            enumerate_faults(call, before=[trigger])
+        report(f"{scenario.name}: undo calls", describe(undo_calls))
+
+    report(f"{scenario.name}: calls", describe(clean.calls))
+    report(f"{scenario.name}: injection points", points)
+    report(f"{scenario.name}: storms equal to a single fault (not rerun)", equivalent)
+    assert not failures, f"{len(failures)} of {points} injection points broke:\n" + "\n".join(
+        failures[:40]
+    )
+    assert points + equivalent >= 7 * len(clean.calls)
+
+
+def _claim_write(calls: Sequence[AwsCall]) -> AwsCall:
+    """The first Cognito write after the ledger transaction: writing the declared values."""
+    transact = next(c.index for c in calls if c.operation == "TransactWriteItems")
+    return next(
+        c
+        for c in calls
+        if c.index > transact and c.operation.startswith("Admin") and c.operation in WRITES
+    )
+
+
+def test_injection_points_add_up(lifecycle, report):
+    """The enumeration covers every AWS action the handler uses."""
+    seen: set[str] = set()
+    for scenario in SCENARIOS[:3]:
+        seen.update(c.operation for c in run_case(lifecycle, scenario, []).calls)
+    report("AWS actions seen", sorted(seen))
+    assert {
+        "AdminGetUser",
+        "DescribeUserPool",
+        "AdminUpdateUserAttributes",
+        "AdminDeleteUserAttributes",
+        "Query",
+        "TransactWriteItems",
+    } <= seen
