@@ -1,7 +1,10 @@
 """The CDK app: the seed-users file, applied by one ``SeedUsersStack``.
 
 Context ``seedUsersFile`` names another file (a relative path is relative to this directory,
-not to the working directory); context ``userPoolId`` replaces the file's top-level pool.
+not to the working directory); context ``userPoolId`` replaces the file's top-level pool;
+``placement`` (``auto``, ``inline`` or ``nested``) chooses where the users' resources go;
+``updateQuotaShare`` (0.04 to 1, default 0.4) bounds the share of Cognito's UserUpdate quota
+the deploy uses.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Final
 import aws_cdk as cdk
 
 from stacks import (
+    Placement,
     SeedConfigError,
     SeedUser,
     SeedUsersStack,
@@ -20,6 +24,7 @@ from stacks import (
     load_seed_document,
     parse_seed_users,
 )
+from stacks.cognito_user_attributes import pacing
 
 APP_DIR: Final = Path(__file__).resolve().parent
 DEFAULT_SEED_USERS_FILE: Final = "seed-users.yaml"
@@ -30,12 +35,19 @@ def main() -> int:
     app = cdk.App()
     try:
         seed_users, region = _read_seed_users(app)
-    except SeedConfigError as error:
+        placement = _placement(app)
+        share = _update_quota_share(app)
+        SeedUsersStack(
+            app,
+            "CognitoSeedUsers",
+            seed_users=seed_users,
+            placement=placement,
+            update_quota_share=share,
+            env=cdk.Environment(region=region),
+        )
+    except ValueError as error:  # SeedConfigError, or a declaration the constructs refuse
         print(error, file=sys.stderr)
         return 1
-    SeedUsersStack(
-        app, "CognitoSeedUsers", seed_users=seed_users, env=cdk.Environment(region=region)
-    )
     app.synth()
     return 0
 
@@ -53,6 +65,29 @@ def _read_seed_users(app: cdk.App) -> tuple[list[SeedUser], str]:
         user_pool_id_override=_context_string(app, "userPoolId"),
     )
     return seed_users, deployment_region(seed_users, source=source)
+
+
+def _placement(app: cdk.App) -> Placement:
+    value = _context_string(app, "placement") or Placement.AUTO.value
+    try:
+        return Placement(value.lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in Placement)
+        raise SeedConfigError(f"context placement: must be one of {choices}") from None
+
+
+def _update_quota_share(app: cdk.App) -> float | None:
+    value: object = app.node.try_get_context("updateQuotaShare")
+    if value is None:
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError("must be a number")
+        share = float(value)
+        pacing(share)
+    except ValueError as error:
+        raise SeedConfigError(f"context updateQuotaShare: {error}") from None
+    return share
 
 
 def _context_string(app: cdk.App, key: str) -> str | None:

@@ -117,3 +117,74 @@ def _pseudo(name: str) -> str | None:
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
     }.get(name)
+
+
+NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+class SynthesizedNestedStack(SynthesizedStack):
+    """A nested stack of a synthesized stack: its template (``*.nested.template.json``) and the
+    parameters the parent passes it (unresolved: expressions over the parent's resources)."""
+
+    def __init__(
+        self,
+        assembly_dir: Path,
+        parent: str,
+        logical_id: str,
+        template_file: str,
+        parameters: Mapping[str, Any],
+    ) -> None:
+        # Not SynthesizedStack.__init__: a nested stack is no artifact of the manifest.
+        self.assembly_dir = Path(assembly_dir)
+        self.name = f"{parent}-{logical_id}"
+        self.parent = parent
+        self.logical_id = logical_id
+        self.template_file = template_file
+        self.parameters: dict[str, Any] = dict(parameters)
+        self.template = json.loads((self.assembly_dir / template_file).read_text())
+
+    def parameter_values(
+        self, physical: Mapping[str, str], attributes: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Each parameter's value, resolved against the parent's physical names; ``resolve``
+        a nested resource's properties with these added to ``physical`` (a ``Ref`` to a
+        parameter is its value)."""
+        return {
+            name: str(resolve(value, physical, attributes))
+            for name, value in self.parameters.items()
+        }
+
+
+def nested_stacks(stack: SynthesizedStack) -> list[SynthesizedNestedStack]:
+    """The nested stacks (``AWS::CloudFormation::Stack`` resources) of a synthesized stack, in
+    template order, each with its template read from the assembly. The template file comes
+    from the resource's ``aws:asset:path`` metadata (what the CDK CLI turns on), else from the
+    asset manifest entry whose hash the ``TemplateURL`` ends with."""
+    found = []
+    for logical_id, resource in stack.resources.items():
+        if resource["Type"] != NESTED_STACK_TYPE:
+            continue
+        properties = resource.get("Properties", {})
+        template_file = resource.get("Metadata", {}).get("aws:asset:path")
+        if template_file is None:
+            template_file = _nested_template_file(stack, properties.get("TemplateURL"))
+        found.append(
+            SynthesizedNestedStack(
+                stack.assembly_dir,
+                stack.name,
+                logical_id,
+                str(template_file),
+                properties.get("Parameters", {}),
+            )
+        )
+    return found
+
+
+def _nested_template_file(stack: SynthesizedStack, url: object) -> str:
+    text = json.dumps(url)
+    for manifest in stack.assembly_dir.glob("*.assets.json"):
+        for asset_hash, entry in json.loads(manifest.read_text()).get("files", {}).items():
+            path = str(entry.get("source", {}).get("path", ""))
+            if path.endswith(".nested.template.json") and f"/{asset_hash}.json" in text:
+                return path
+    raise LookupError(f"{stack.name}: no nested template in the assembly for {text[:200]}")

@@ -1,6 +1,19 @@
 """Constructs and the stack that declare Cognito user attributes (Custom::CognitoUserAttributes)."""
 
-from .cognito_user_attributes import CognitoUserAttributes, OnDelete
+from .cognito_user_attributes import (
+    DEFAULT_UPDATE_QUOTA_SHARE,
+    CognitoUserAttributes,
+    CognitoUserAttributesProvider,
+    OnDelete,
+)
+from .seed_users import (
+    MAX_INLINE_USERS,
+    MAX_USERS_PER_SHARD,
+    Placement,
+    SeedUsers,
+    shard_of,
+    user_logical_id,
+)
 from .seed_users_config import (
     SeedConfigError,
     SeedUser,
@@ -11,12 +24,20 @@ from .seed_users_config import (
 from .seed_users_stack import SeedUsersStack
 
 __all__ = [
+    "DEFAULT_UPDATE_QUOTA_SHARE",
+    "MAX_INLINE_USERS",
+    "MAX_USERS_PER_SHARD",
     "CognitoUserAttributes",
+    "CognitoUserAttributesProvider",
     "OnDelete",
+    "Placement",
     "SeedConfigError",
     "SeedUser",
+    "SeedUsers",
     "SeedUsersStack",
     "deployment_region",
     "load_seed_document",
     "parse_seed_users",
+    "shard_of",
+    "user_logical_id",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -20,15 +21,34 @@ from .runtime_rules import declaration_problem
 
 RESOURCE_TYPE: Final = "Custom::CognitoUserAttributes"
 LAMBDA_TIMEOUT: Final = Duration.minutes(3)
-SERVICE_TIMEOUT: Final = Duration.minutes(7)
-"""How long CloudFormation waits for a response.
+SERVICE_TIMEOUT: Final = Duration.minutes(30)
+"""How long CloudFormation waits for a response, counted from when it invokes the function.
 
 Invariant: ``LAMBDA_TIMEOUT`` < ``SERVICE_TIMEOUT`` < 3600 s. Every invocation responds before
-its own timeout, so a slow one is never cut off; a response that is lost anyway costs minutes
-instead of CloudFormation's default hour.
+its own timeout, so a slow one is never cut off. CloudFormation starts every resource of a stack
+(and every nested stack) at once; the function's reserved concurrency holds the excess in
+Lambda's asynchronous queue, and that wait counts too: 30 minutes covers 18,000 paced writes at
+the default 40 % share (``SeedUsers`` documents the limits). A response lost anyway (the
+sandbox died) costs these 30 minutes instead of CloudFormation's default hour.
 """
+MAX_EVENT_AGE: Final = Duration.minutes(27)
+"""Lambda drops a queued event older than this (``SERVICE_TIMEOUT`` - ``LAMBDA_TIMEOUT``): an
+invocation that starts still finishes before CloudFormation gives up on the resource."""
 
-_PROVIDER_ID: Final = "CognitoUserAttributesProvider"
+USER_UPDATE_QUOTA_PER_SECOND: Final = 25
+"""Cognito's UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, ...): per
+account and Region, not adjustable, shared with production traffic."""
+DEFAULT_UPDATE_QUOTA_SHARE: Final = 0.4
+"""The share of the UserUpdate quota one provider uses by default: 10 writes per second."""
+WRITES_PER_SECOND_PER_CONTAINER: Final = 2.0
+"""Target pace of one execution environment. An event needs about 0.3 s of other work (the
+user read, the ledger, the answer), so a container paced at 2 writes/s is seldom idle, and
+the reserved concurrency is ``ceil(share x 25 / 2)``: 5 at the default share, 13 at 100 %."""
+RATE_ENVIRONMENT_VARIABLE: Final = "COGNITO_USER_UPDATE_RATE"
+"""Writes per second one execution environment may send (``lambda/user_attributes/pacing.py``)."""
+
+PROVIDER_ID: Final = "CognitoUserAttributesProvider"
+"""The construct id of a stack's default provider (a child of the stack)."""
 _COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminGetUser",
     "cognito-idp:AdminUpdateUserAttributes",
@@ -94,7 +114,8 @@ class CognitoUserAttributes(Construct):
 
     The user itself is never created or deleted; it must exist when the stack deploys.
 
-    Every instance in a stack shares one provider function and one ledger table.
+    Every instance in a stack shares one provider function and one ledger table, unless it is
+    given a ``provider`` (``SeedUsers`` passes its parent stack's provider to nested stacks).
     """
 
     def __init__(
@@ -109,6 +130,8 @@ class CognitoUserAttributes(Construct):
         on_delete: OnDelete = OnDelete.RESTORE,
         mark_contacts_verified: bool = True,
         ledger: dynamodb.ITable | None = None,
+        provider: CognitoUserAttributesProvider | None = None,
+        logical_id: str | None = None,
     ) -> None:
         """Declare ``attributes`` for ``username`` in ``user_pool``.
 
@@ -122,6 +145,11 @@ class CognitoUserAttributes(Construct):
             ``*_verified`` flag, send the flag as ``"true"`` so Cognito sends no verification code.
         :param ledger: a ledger table shared across stacks (pass it with its KMS key); by default
             the stack's provider creates one. All instances in a stack must pass the same.
+        :param provider: the provider to use instead of the stack's default one, e.g. one in a
+            parent stack (its function ARN becomes a nested stack parameter). Its ledger is used;
+            ``ledger`` must then be omitted.
+        :param logical_id: the resource's CloudFormation logical id, instead of one derived from
+            the construct path (``SeedUsers`` keeps a user's id whatever stack it lands in).
         :raises ValueError: if the declaration is one the provider would refuse (names, values,
             duplicates), as far as it is known at synth time.
         """
@@ -137,18 +165,30 @@ class CognitoUserAttributes(Construct):
         problem = declaration_problem(properties)
         if problem is not None:
             raise ValueError(f"{self.node.path} (user {username}): {problem}")
-        self._provider = _Provider.of(self, ledger)
+        if provider is not None and ledger is not None:
+            raise ValueError(
+                f"{self.node.path}: pass either a provider (which has its own ledger) or a "
+                "ledger, not both"
+            )
+        self._provider = provider or CognitoUserAttributesProvider.of(
+            Stack.of(self), ledger=ledger, requested_by=self.node.path
+        )
         self._provider.allow_pool(user_pool)
         self._resource = CustomResource(
             self,
             "Resource",
-            service_token=self._provider.function.function_arn,
+            service_token=self._provider.service_token,
             resource_type=RESOURCE_TYPE,
             properties=properties,
             pascal_case_properties=False,
             service_timeout=SERVICE_TIMEOUT,
         )
+        if logical_id is not None:
+            cfn_resource = self._resource.node.default_child
+            assert isinstance(cfn_resource, CfnResource)
+            cfn_resource.override_logical_id(logical_id)
         # Without it CloudFormation may delete the Cognito permissions before the Delete runs.
+        # For a resource in a nested stack CDK puts the dependency on the nested stack itself.
         self._resource.node.add_dependency(self._provider.policy)
 
     @property
@@ -157,8 +197,13 @@ class CognitoUserAttributes(Construct):
         return self._resource
 
     @property
+    def provider(self) -> CognitoUserAttributesProvider:
+        """The provider (function, permissions, ledger) this resource uses."""
+        return self._provider
+
+    @property
     def function(self) -> lambda_.Function:
-        """The stack's shared provider function."""
+        """The provider's function, shared by every resource that uses the provider."""
         return self._provider.function
 
     @property
@@ -167,29 +212,101 @@ class CognitoUserAttributes(Construct):
         return self._provider.ledger
 
 
-class _Provider(Construct):
-    """One per stack: the function, its permissions and (unless passed in) the ledger."""
+def pacing(update_quota_share: float) -> tuple[int, float]:
+    """``(reserved concurrency, writes per second per execution environment)`` for a share of
+    Cognito's UserUpdate quota; their product is ``share x 25`` writes per second (rounded
+    down).
+
+    :raises ValueError: unless ``0.04 <= share <= 1`` (at least one write per second, which keeps
+        a paced write's wait well inside the handler's safety margin before its deadline).
+    """
+    share = float(update_quota_share)
+    if not math.isfinite(share) or not 1 / USER_UPDATE_QUOTA_PER_SECOND <= share <= 1:
+        raise ValueError(
+            f"update_quota_share must be between {1 / USER_UPDATE_QUOTA_PER_SECOND} (one write "
+            f"per second) and 1 (all of Cognito's {USER_UPDATE_QUOTA_PER_SECOND}/s UserUpdate "
+            f"quota), not {update_quota_share}"
+        )
+    writes_per_second = share * USER_UPDATE_QUOTA_PER_SECOND
+    # The small tolerance keeps 0.4 x 25 / 2 = 5 from becoming 6 through rounding.
+    concurrency = max(1, math.ceil(writes_per_second / WRITES_PER_SECOND_PER_CONTAINER - 1e-9))
+    # Rounded down: the environments together never exceed the share.
+    return concurrency, math.floor(writes_per_second / concurrency * 10_000) / 10_000
+
+
+class CognitoUserAttributesProvider(Construct):
+    """The function that serves ``Custom::CognitoUserAttributes``, its permissions, its pacing
+    and (unless passed in) the ledger. One per stack by default (``of``); ``SeedUsers`` shares
+    its stack's provider with the nested stacks it creates.
+
+    Pacing: the function's reserved concurrency times each execution environment's write rate
+    (a token bucket in the handler, ``COGNITO_USER_UPDATE_RATE``) equals ``update_quota_share``
+    of Cognito's UserUpdate quota (25/s per account and Region), so a deploy of any size leaves
+    the rest to production traffic. Throttling that happens anyway (production bursts) is
+    absorbed by botocore's adaptive retries within each invocation's deadline.
+    """
 
     @classmethod
-    def of(cls, user: CognitoUserAttributes, ledger: dynamodb.ITable | None) -> _Provider:
-        stack = Stack.of(user)
-        existing = stack.node.try_find_child(_PROVIDER_ID)
+    def of(
+        cls,
+        stack: Stack,
+        *,
+        ledger: dynamodb.ITable | None = None,
+        update_quota_share: float | None = None,
+        requested_by: str | None = None,
+    ) -> CognitoUserAttributesProvider:
+        """The stack's default provider, created on first use. Every caller must ask for the
+        same ledger (or none) and the same share (or none: the first caller's, else 40 %)."""
+        requested_by = requested_by or stack.node.path
+        existing = stack.node.try_find_child(PROVIDER_ID)
         if existing is None:
-            return cls(stack, ledger=ledger, first_user=user.node.path)
-        if not isinstance(existing, _Provider):
-            raise ValueError(f"{stack.node.path}: the construct id {_PROVIDER_ID} is reserved")
+            return cls(
+                stack,
+                PROVIDER_ID,
+                ledger=ledger,
+                update_quota_share=(
+                    DEFAULT_UPDATE_QUOTA_SHARE if update_quota_share is None else update_quota_share
+                ),
+                first_user=requested_by,
+            )
+        if not isinstance(existing, CognitoUserAttributesProvider):
+            raise ValueError(f"{stack.node.path}: the construct id {PROVIDER_ID} is reserved")
         if existing.requested_ledger is not ledger:
             raise ValueError(
-                f"{user.node.path}: all CognitoUserAttributes in stack {stack.node.path} share one "
+                f"{requested_by}: all CognitoUserAttributes in stack {stack.node.path} share one "
                 f"provider and one ledger, and this one passes a different ledger than "
                 f"{existing.first_user}; pass the same table (or none) to all of them"
             )
+        if update_quota_share is not None and update_quota_share != existing.update_quota_share:
+            raise ValueError(
+                f"{requested_by}: stack {stack.node.path} already has a provider using "
+                f"{existing.update_quota_share} of the UserUpdate quota (for "
+                f"{existing.first_user}); one provider has one share"
+            )
         return existing
 
-    def __init__(self, scope: Stack, *, ledger: dynamodb.ITable | None, first_user: str) -> None:
-        super().__init__(scope, _PROVIDER_ID)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ledger: dynamodb.ITable | None = None,
+        update_quota_share: float = DEFAULT_UPDATE_QUOTA_SHARE,
+        first_user: str | None = None,
+    ) -> None:
+        """:param update_quota_share: the share of Cognito's UserUpdate quota (25 requests per
+        second per account and Region, shared with production) this provider may use, from
+        0.04 to 1. Two providers deploying at once use two shares.
+        :param ledger: a ledger table to share across stacks; by default one is created here.
+        """
+        concurrency, rate = pacing(update_quota_share)
+        super().__init__(scope, construct_id)
+        self.update_quota_share = update_quota_share
+        self.max_concurrency = concurrency
+        """The function's reserved concurrency."""
+        self.writes_per_second_per_container = rate
         self.requested_ledger = ledger
-        self.first_user = first_user
+        self.first_user = first_user or self.node.path
         self.ledger = ledger if ledger is not None else self._default_ledger()
 
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
@@ -214,9 +331,16 @@ class _Provider(Construct):
             # CloudFormation invokes asynchronously; a Lambda retry after an error or timeout
             # would rerun an event whose response may already have been sent.
             retry_attempts=0,
+            # Events beyond the reserved concurrency wait in Lambda's queue; one CloudFormation
+            # has given up on is dropped rather than run late.
+            max_event_age=MAX_EVENT_AGE,
+            reserved_concurrent_executions=concurrency,
             role=role,
             log_group=log_group,
-            environment={"LEDGER_TABLE_NAME": self.ledger.table_name},
+            environment={
+                "LEDGER_TABLE_NAME": self.ledger.table_name,
+                RATE_ENVIRONMENT_VARIABLE: f"{rate:g}",
+            },
         )
         self.ledger.grant_read_write_data(self.function)
         self._pool_statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
@@ -224,6 +348,11 @@ class _Provider(Construct):
         self.policy = iam.Policy(
             self, "CognitoAccess", roles=[role], statements=[self._pool_statement]
         )
+
+    @property
+    def service_token(self) -> str:
+        """The function's ARN: the ``ServiceToken`` of every resource this provider serves."""
+        return self.function.function_arn
 
     def allow_pool(self, user_pool: cognito.IUserPool) -> None:
         """Let the function manage users of ``user_pool`` (and only of the pools allowed)."""

@@ -100,7 +100,7 @@ def test_every_resource_has_the_contract_properties_as_strings(template: Templat
         Match.object_equals(
             {
                 "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
-                "ServiceTimeout": "420",
+                "ServiceTimeout": "1800",
                 "UserPoolId": POOL_ID,
                 "Username": "ci-bot",
                 "UserAttributes": [
@@ -118,7 +118,7 @@ def test_every_resource_has_the_contract_properties_as_strings(template: Templat
         Match.object_equals(
             {
                 "ServiceToken": {"Fn::GetAtt": [function_id, "Arn"]},
-                "ServiceTimeout": "420",
+                "ServiceTimeout": "1800",
                 "UserPoolId": POOL_ID,
                 "Username": "reporting-service",
                 "UserAttributes": [{"Name": "custom:role", "Value": "reporting"}],

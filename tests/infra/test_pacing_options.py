@@ -1,0 +1,124 @@
+"""The provider's share of Cognito's UserUpdate quota: reserved concurrency x per-environment
+rate = share x 25 writes per second, never more; events CloudFormation gave up on are dropped."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_cognito as cognito
+from aws_cdk.assertions import Template
+
+from stacks import CognitoUserAttributes, CognitoUserAttributesProvider, SeedUser, SeedUsers
+from stacks.cognito_user_attributes import (
+    LAMBDA_TIMEOUT,
+    MAX_EVENT_AGE,
+    SERVICE_TIMEOUT,
+    pacing,
+)
+from tests.infra.support import POOL_ID
+
+RATE = "COGNITO_USER_UPDATE_RATE"
+
+
+def function_properties(stack: Stack) -> dict[str, object]:
+    [function] = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    properties: dict[str, object] = function["Properties"]
+    return properties
+
+
+def rate_of(properties: dict[str, object]) -> float:
+    environment = properties["Environment"]
+    assert isinstance(environment, dict)
+    return float(environment["Variables"][RATE])
+
+
+@pytest.mark.parametrize(
+    ("share", "concurrency", "rate"),
+    [
+        pytest.param(0.4, 5, 2.0, id="default-40-percent"),
+        pytest.param(1.0, 13, 1.923, id="whole-quota"),
+        pytest.param(0.1, 2, 1.25, id="10-percent"),
+        pytest.param(0.04, 1, 1.0, id="one-write-per-second"),
+    ],
+)
+def test_share_becomes_reserved_concurrency_and_a_rate_per_environment(
+    share: float, concurrency: int, rate: float
+) -> None:
+    assert pacing(share) == (concurrency, rate)
+    assert concurrency * rate <= share * 25
+    assert concurrency * rate == pytest.approx(share * 25, rel=1e-3)
+
+
+@pytest.mark.parametrize("share", [0, 0.01, 1.01, float("nan"), float("inf"), -0.4])
+def test_share_outside_the_quota_is_refused(share: float) -> None:
+    with pytest.raises(ValueError, match="update_quota_share must be between"):
+        pacing(share)
+
+
+def test_default_provider_uses_40_percent(stack: Stack) -> None:
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID)
+    CognitoUserAttributes(
+        stack, "CiBot", user_pool=pool, username="ci-bot", attributes={"locale": "en-GB"}
+    )
+    properties = function_properties(stack)
+    assert properties["ReservedConcurrentExecutions"] == 5
+    assert rate_of(properties) == 2.0
+
+
+def test_seed_users_share_reaches_the_function(stack: Stack) -> None:
+    user = SeedUser(user_pool_id=POOL_ID, username="ci-bot", attributes={"locale": "en-GB"})
+    SeedUsers(stack, "SeedUsers", seed_users=[user], update_quota_share=0.2)
+    properties = function_properties(stack)
+    assert properties["ReservedConcurrentExecutions"] == 3
+    assert rate_of(properties) * 3 <= 5
+
+
+def test_one_stack_has_one_share(stack: Stack) -> None:
+    user = SeedUser(user_pool_id=POOL_ID, username="ci-bot", attributes={"locale": "en-GB"})
+    SeedUsers(stack, "First", seed_users=[user], update_quota_share=0.2)
+    with pytest.raises(ValueError, match="one provider has one share"):
+        SeedUsers(stack, "Second", seed_users=[user], update_quota_share=0.5)
+
+
+def test_queued_events_expire_before_cloudformation_gives_up(stack: Stack) -> None:
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID)
+    CognitoUserAttributes(
+        stack, "CiBot", user_pool=pool, username="ci-bot", attributes={"locale": "en-GB"}
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"MaximumEventAgeInSeconds": MAX_EVENT_AGE.to_seconds(), "MaximumRetryAttempts": 0},
+    )
+    assert MAX_EVENT_AGE.to_seconds() + LAMBDA_TIMEOUT.to_seconds() <= SERVICE_TIMEOUT.to_seconds()
+
+
+def test_an_explicit_provider_serves_another_stack(stack: Stack) -> None:
+    provider = CognitoUserAttributesProvider(stack, "Shared", update_quota_share=0.4)
+    other = Stack(stack.node.scope, "Other")  # type: ignore[arg-type]
+    pool = cognito.UserPool.from_user_pool_id(other, "Pool", POOL_ID)
+    instance = CognitoUserAttributes(
+        other,
+        "CiBot",
+        user_pool=pool,
+        username="ci-bot",
+        attributes={"locale": "en-GB"},
+        provider=provider,
+    )
+    assert instance.function is provider.function
+    assert other.node.try_find_child("CognitoUserAttributesProvider") is None
+
+
+def test_provider_and_ledger_together_are_refused(stack: Stack) -> None:
+    provider = CognitoUserAttributesProvider(stack, "Shared")
+    pool = cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID)
+    with pytest.raises(ValueError, match="either a provider"):
+        CognitoUserAttributes(
+            stack,
+            "CiBot",
+            user_pool=pool,
+            username="ci-bot",
+            attributes={"locale": "en-GB"},
+            provider=provider,
+            ledger=provider.ledger,
+        )
