@@ -87,6 +87,10 @@ class Deadline:
     def remaining_ms(self) -> int:
         return self.deadline_ms - self._now_ms()
 
+    def answered(self) -> bool:
+        """Whether the answer (the timeout's) was sent while this invocation still works."""
+        return self._responded()
+
     def check(self) -> None:
         """Refuse to start a write once the answer is sent or the deadline is too close."""
         if self._responded() or self.remaining_ms() < WRITE_MARGIN_MS:
@@ -151,11 +155,37 @@ class AttributeLifecycle:
             failure_physical_id=sent_id,
         )
         sent = parse_physical_id(sent_id)
-        if outcome.error is None and (sent is None or str(sent) == outcome.physical_id):
+        if outcome.error is not None:
+            return outcome
+        if sent is not None and sent.owner_id == owner:
+            failed = self._release_failed_replacement(event, declaration.target, deadline)
+            if failed is not None:
+                return Outcome(sent_id, failed)
+        if sent is None or str(sent) == outcome.physical_id:
             # Keep the id CloudFormation knows unless the owner or its partition moved: a new
             # id makes CloudFormation delete the old one.
             return Outcome(sent_id)
         return outcome
+
+    def _release_failed_replacement(
+        self, event: ResourceEvent, target: Target, deadline: Deadline
+    ) -> str | None:
+        """The rollback of a replacement that failed or never answered: CloudFormation sends
+        the id it still knows with the old target back as the properties, and never learns of
+        (so never deletes) the owner the failed attempt made on the other user. Release it
+        here. An error message, or None."""
+        old_target = _lenient_target(event.old_properties or {})
+        if old_target is None or old_target == target:
+            return None
+        stale = owner_id(event.stack_id, event.logical_resource_id, old_target)
+        _, client_metadata = _lenient_delete_options(event.old_properties or {})
+        try:
+            self._release(
+                stale, old_target, OnDelete.RESTORE, client_metadata, deadline, unanswered=False
+            )
+        except UserAttributesError as error:
+            return f"could not release the failed replacement's user: {error}"
+        return None
 
     def _apply(
         self,
@@ -212,19 +242,47 @@ class AttributeLifecycle:
         try:
             self._write(user, plan.claim_writes, client_metadata, deadline)
         except UserAttributesError as error:
-            return Outcome(
-                failure_id,
-                self._undo(
-                    owner,
-                    user=user,
-                    before=before,
-                    client_metadata=client_metadata,
-                    deadline=deadline,
-                    cause=error,
-                ),
+            reason = self._undo(
+                owner,
+                user=user,
+                before=before,
+                client_metadata=client_metadata,
+                deadline=deadline,
+                cause=error,
             )
+            if deadline.answered():
+                self._revert_if_released(owner, user, plan.claim_writes, client_metadata)
+            return Outcome(failure_id, reason)
+        if deadline.answered():
+            self._revert_if_released(owner, user, plan.claim_writes, client_metadata)
         _log_step("applied", owner, plan)
         return Outcome(physical_id)
+
+    def _revert_if_released(
+        self,
+        owner: str,
+        user: CanonicalUser,
+        writes: CognitoWrites,
+        client_metadata: Mapping[str, str],
+    ) -> None:
+        """The timeout answer went out while this invocation was still writing, so the Delete
+        CloudFormation sends next may already have released the owner and restored the user
+        before these writes landed. If the ledger no longer knows the owner, put back what
+        the user showed before this invocation wrote."""
+        try:
+            if owner in self._ledger.query(user.user_pool_id, user.username).owners:
+                return
+            logger.warning("owner %s: released while still writing; reverting", owner[:12])
+            before = {
+                name: user.attributes[name] for name in writes.names if name in user.attributes
+            }
+            if before:
+                self._cognito.admin_update_user_attributes(user, before, client_metadata)
+            added = writes.names - set(user.attributes)
+            if added:
+                self._cognito.admin_delete_user_attributes(user, added)
+        except UserAttributesError as error:
+            logger.error("owner %s: revert after a late write failed: %s", owner[:12], error)
 
     def _undo(
         self,
@@ -267,71 +325,94 @@ class AttributeLifecycle:
         sent_id = event.physical_resource_id or provisional_physical_id(event)
         on_release, client_metadata = _lenient_delete_options(event.properties)
         ours = parse_physical_id(sent_id)
-        try:
-            if ours is not None:
-                owner, target = ours.owner_id, Target(ours.user_pool_id, ours.username)
-            else:
-                declared = _lenient_target(event.properties)
-                if declared is None:
-                    return Outcome(sent_id)
-                owner = owner_id(event.stack_id, event.logical_resource_id, declared)
-                target = declared
-            try:
-                user: CanonicalUser | None = self._cognito.admin_get_user(target)
-            except UserNotFound:
-                user = None
-            canonical = CanonicalUser(
-                target.user_pool_id,
-                user.username if user else target.username,
-                user.attributes if user else {},
-            )
-            ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
-            if ours is None:
-                ledger = self._await_lease(owner, canonical, ledger, deadline)
-            if owner not in ledger.owners:
-                if ours is None:
-                    # No answer ever reached CloudFormation: a late duplicate of that Create
-                    # must not seed values after this Delete.
-                    deadline.check()
-                    self._ledger.transact(
-                        canonical.user_pool_id,
-                        canonical.username,
-                        claims=(),
-                        owner=None,
-                        tombstone=(owner, deadline.deadline_ms),
-                    )
-                logger.info("owner %s: not in the ledger, nothing to release", owner[:12])
+        if ours is not None:
+            owner, target = ours.owner_id, Target(ours.user_pool_id, ours.username)
+        else:
+            declared = _lenient_target(event.properties)
+            if declared is None:
                 return Outcome(sent_id)
-            _, plan = self._commit(
+            owner = owner_id(event.stack_id, event.logical_resource_id, declared)
+            target = declared
+        try:
+            self._release(
                 owner,
-                canonical,
-                None,
+                target,
                 on_release,
+                client_metadata,
                 deadline,
-                client_metadata=client_metadata,
-                ledger=ledger,
-                write_cognito=user is not None,
-                tombstone=(owner, deadline.deadline_ms) if ours is None else None,
+                # No answer ever reached CloudFormation: the Create may still be running (a
+                # duplicate delivery), and a late one must not seed values after this Delete.
+                unanswered=ours is None,
             )
         except UserAttributesError as error:
             return Outcome(sent_id, str(error))
-        _log_step("released", owner, plan)
         return Outcome(sent_id)
 
-    def _await_lease(
-        self, owner: str, user: CanonicalUser, ledger: UserLedger, deadline: Deadline
-    ) -> UserLedger:
-        """Wait out an invocation that may still be writing this owner's values."""
+    def _release(
+        self,
+        owner: str,
+        target: Target,
+        on_release: OnDelete,
+        client_metadata: Mapping[str, str],
+        deadline: Deadline,
+        *,
+        unanswered: bool,
+    ) -> None:
+        """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
+        owner); with ``unanswered``, wait out its lease first and leave a tombstone."""
+        user, canonical = self._lookup(target)
+        ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
+        if unanswered and self._await_lease(owner, ledger, deadline):
+            # The writer may have changed the user while we waited: read both again.
+            user, canonical = self._lookup(target)
+            ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
+        tombstone = (owner, deadline.deadline_ms) if unanswered else None
+        if owner not in ledger.owners:
+            if tombstone is not None:
+                deadline.check()
+                self._ledger.transact(
+                    canonical.user_pool_id,
+                    canonical.username,
+                    claims=(),
+                    owner=None,
+                    tombstone=tombstone,
+                )
+            logger.info("owner %s: not in the ledger, nothing to release", owner[:12])
+            return
+        _, plan = self._commit(
+            owner,
+            canonical,
+            None,
+            on_release,
+            deadline,
+            client_metadata=client_metadata,
+            ledger=ledger,
+            write_cognito=user is not None,
+            tombstone=tombstone,
+        )
+        _log_step("released", owner, plan)
+
+    def _lookup(self, target: Target) -> tuple[CanonicalUser | None, CanonicalUser]:
+        """The user (None if it no longer exists) and the identity its ledger partition uses."""
+        try:
+            user = self._cognito.admin_get_user(target)
+        except UserNotFound:
+            return None, CanonicalUser(target.user_pool_id, target.username, {})
+        return user, user
+
+    def _await_lease(self, owner: str, ledger: UserLedger, deadline: Deadline) -> bool:
+        """Wait out an invocation that may still be writing this owner's values; whether we
+        waited."""
         record = ledger.owners.get(owner)
         if record is None or record.lease_until_ms <= self._now_ms():
-            return ledger
+            return False
         wait_ms = min(
             record.lease_until_ms - self._now_ms(), deadline.remaining_ms() - 2 * WRITE_MARGIN_MS
         )
         logger.info("owner %s: waiting %d ms for a running invocation's lease", owner[:12], wait_ms)
         if wait_ms > 0:
             self._sleep(wait_ms / 1000)
-        return self._ledger.query(user.user_pool_id, user.username)
+        return True
 
     # -- shared steps --------------------------------------------------------------------
 
