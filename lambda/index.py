@@ -2,7 +2,8 @@
 
 The helper and clients are built on the first event, not at import, so a cold start pays only
 for imports. crhelper logs the raw event at DEBUG (it holds values and the response URL), so
-the level stays at INFO.
+the level stays at INFO. ``COGNITO_USER_UPDATE_RATE`` (set by the construct) paces this
+environment's Cognito writes (``user_attributes.pacing``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from user_attributes.lifecycle import (
     ResourceEvent,
     provisional_physical_id,
 )
+from user_attributes.pacing import bucket_from_environment
 from user_attributes.secrets import SecretReader
 
 Step = Callable[[ResourceEvent, Deadline], Outcome]
@@ -46,8 +48,9 @@ def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lamb
 @functools.cache
 def _helper() -> OneAnswerCfnResource:
     helper = OneAnswerCfnResource(log_level="INFO", sleep_on_delete=1)
+    pacer = bucket_from_environment(os.environ)
     lifecycle = AttributeLifecycle(
-        CognitoUsers(cognito_client()),
+        CognitoUsers(cognito_client(), before_write=pacer.acquire if pacer else None),
         Ledger(dynamodb_client(), os.environ["LEDGER_TABLE_NAME"]),
         secrets=SecretReader(secretsmanager_client, ssm_client),
         region=os.environ.get("AWS_REGION"),

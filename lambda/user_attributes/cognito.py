@@ -24,16 +24,22 @@ SCHEMA_CACHE_SECONDS: Final = 300.0
 class CognitoUsers:
     """AdminGetUser, DescribeUserPool (cached), AdminUpdateUserAttributes,
     AdminDeleteUserAttributes. Errors become ``AwsCallFailed`` naming the action and code;
-    an AWS message that could echo a value we sent has that value redacted."""
+    an AWS message that could echo a value we sent has that value redacted.
+
+    ``before_write`` runs before each of the two writes (Cognito's UserUpdate quota category):
+    the handler passes its pacing token bucket's ``acquire``.
+    """
 
     def __init__(
         self,
         client: CognitoIdentityProviderClient,
         *,
         clock: Callable[[], float] = time.monotonic,
+        before_write: Callable[[], object] | None = None,
     ) -> None:
         self._client = client
         self._clock = clock
+        self._before_write = before_write
         self._schemas: dict[str, tuple[float, PoolSchema]] = {}
 
     def admin_get_user(self, target: Target) -> CanonicalUser:
@@ -76,6 +82,8 @@ class CognitoUsers:
         self, user: CanonicalUser, values: Mapping[str, str], client_metadata: Mapping[str, str]
     ) -> None:
         extra = {"ClientMetadata": dict(client_metadata)} if client_metadata else {}
+        if self._before_write is not None:
+            self._before_write()
         try:
             self._client.admin_update_user_attributes(
                 UserPoolId=user.user_pool_id,
@@ -91,6 +99,8 @@ class CognitoUsers:
             raise AwsCallFailed("AdminUpdateUserAttributes", type(error).__name__) from None
 
     def admin_delete_user_attributes(self, user: CanonicalUser, names: Iterable[str]) -> None:
+        if self._before_write is not None:
+            self._before_write()
         try:
             self._client.admin_delete_user_attributes(
                 UserPoolId=user.user_pool_id,
