@@ -12,19 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from .cognito import CognitoUsers
 from .errors import (
     CreateRefused,
-    DeadlineReached,
     InvalidDeclaration,
     LedgerConflict,
     UserAttributesError,
     UserNotFound,
 )
 from .identity import PhysicalId, owner_id, parse_physical_id
+from .invocation import (
+    WRITE_MARGIN_MS,
+    Deadline,
+    Outcome,
+    ResourceEvent,
+    lenient_delete_options,
+    lenient_target,
+    provisional_physical_id,
+)
 from .ledger import Ledger
 from .model import CanonicalUser, Declared, OnDelete, SecretRef, Target, UserLedger
 from .plan import CognitoWrites, Plan, declared_values, plan_reconcile, references_needed
@@ -35,66 +42,6 @@ from .secrets import SecretReader, SecretUnavailable
 logger = logging.getLogger(__name__)
 
 CONFLICT_ATTEMPTS: Final = 5
-WRITE_MARGIN_MS: Final = 3_000
-"""No write starts this close to the deadline: the timeout response may already be on its way."""
-
-
-@dataclass(frozen=True)
-class ResourceEvent:
-    """The parts of a CloudFormation custom resource event the lifecycle reads."""
-
-    request_type: str
-    stack_id: str
-    logical_resource_id: str
-    properties: Mapping[str, object]
-    old_properties: Mapping[str, object] | None = None
-    physical_resource_id: str | None = None
-
-    @classmethod
-    def from_cfn(cls, event: Mapping[str, Any]) -> ResourceEvent:
-        return cls(
-            request_type=str(event["RequestType"]),
-            stack_id=str(event["StackId"]),
-            logical_resource_id=str(event["LogicalResourceId"]),
-            properties=event.get("ResourceProperties") or {},
-            old_properties=event.get("OldResourceProperties"),
-            physical_resource_id=event.get("PhysicalResourceId"),
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What to answer CloudFormation: SUCCESS when ``error`` is None, else FAILED."""
-
-    physical_id: str
-    error: str | None = None
-
-
-class Deadline:
-    """The invocation's deadline, and whether the timeout response has already been sent."""
-
-    def __init__(
-        self,
-        deadline_ms: int,
-        *,
-        now_ms: Callable[[], int],
-        responded: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.deadline_ms = deadline_ms
-        self._now_ms = now_ms
-        self._responded = responded
-
-    def remaining_ms(self) -> int:
-        return self.deadline_ms - self._now_ms()
-
-    def answered(self) -> bool:
-        """Whether the answer (the timeout's) was sent while this invocation still works."""
-        return self._responded()
-
-    def check(self) -> None:
-        """Refuse to start a write once the answer is sent or the deadline is too close."""
-        if self._responded() or self.remaining_ms() < WRITE_MARGIN_MS:
-            raise DeadlineReached("the invocation's time ran out before all writes were done")
 
 
 class AttributeLifecycle:
@@ -174,11 +121,11 @@ class AttributeLifecycle:
         the id it still knows with the old target back as the properties, and never learns of
         (so never deletes) the owner the failed attempt made on the other user. Release it
         here. An error message, or None."""
-        old_target = _lenient_target(event.old_properties or {})
+        old_target = lenient_target(event.old_properties or {})
         if old_target is None or old_target == target:
             return None
         stale = owner_id(event.stack_id, event.logical_resource_id, old_target)
-        _, client_metadata = _lenient_delete_options(event.old_properties or {})
+        _, client_metadata = lenient_delete_options(event.old_properties or {})
         try:
             self._release(
                 stale, old_target, OnDelete.RESTORE, client_metadata, deadline, unanswered=False
@@ -323,12 +270,12 @@ class AttributeLifecycle:
         user that no longer exists, is SUCCESS with nothing to write to Cognito.
         """
         sent_id = event.physical_resource_id or provisional_physical_id(event)
-        on_release, client_metadata = _lenient_delete_options(event.properties)
+        on_release, client_metadata = lenient_delete_options(event.properties)
         ours = parse_physical_id(sent_id)
         if ours is not None:
             owner, target = ours.owner_id, Target(ours.user_pool_id, ours.username)
         else:
-            declared = _lenient_target(event.properties)
+            declared = lenient_target(event.properties)
             if declared is None:
                 return Outcome(sent_id)
             owner = owner_id(event.stack_id, event.logical_resource_id, declared)
@@ -529,29 +476,3 @@ def _log_step(step: str, owner: str, plan: Plan) -> None:
         sorted(plan.release_writes.delete | plan.claim_writes.delete),
         sorted(plan.restored),
     )
-
-
-def provisional_physical_id(event: ResourceEvent) -> str:
-    """The id to answer with until the step knows better: the one CloudFormation sent, else
-    ours for the declared target (the username may still be an alias)."""
-    if event.physical_resource_id:
-        return event.physical_resource_id
-    target = _lenient_target(event.properties) or Target("unknown", "unknown")
-    owner = owner_id(event.stack_id, event.logical_resource_id, target)
-    return str(PhysicalId(owner, target.user_pool_id, target.username))
-
-
-def _lenient_target(properties: Mapping[str, object]) -> Target | None:
-    pool, username = properties.get("UserPoolId"), properties.get("Username")
-    if isinstance(pool, str) and pool and isinstance(username, str) and username:
-        return Target(pool, username)
-    return None
-
-
-def _lenient_delete_options(properties: Mapping[str, object]) -> tuple[OnDelete, Mapping[str, str]]:
-    """A Delete must proceed even when the properties were never valid (failed Create)."""
-    try:
-        declaration = parse_properties(properties)
-    except InvalidDeclaration:
-        return OnDelete.RESTORE, {}
-    return declaration.on_delete, declaration.client_metadata
