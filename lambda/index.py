@@ -23,8 +23,8 @@ from user_attributes.aws_clients import (
 from user_attributes.cfn_response import OneAnswerCfnResource
 from user_attributes.cognito import CognitoUsers
 from user_attributes.errors import UserAttributesError
-from user_attributes.ledger import Ledger
 from user_attributes.invocation import Deadline, Outcome, ResourceEvent, provisional_physical_id
+from user_attributes.ledger import Ledger
 from user_attributes.lifecycle import AttributeLifecycle
 from user_attributes.pacing import bucket_from_environment
 from user_attributes.secrets import SecretReader
