@@ -133,8 +133,12 @@ class LocalStack:
         recorder: AwsCallRecorder | None = None,
         suffix: str = "LOCAL",
         timeout_s: float | None = None,
+        environment_overrides: Mapping[str, str] | None = None,
     ) -> LocalStack:
-        """Create the template's tables and load its provider, as a stack create would."""
+        """Create the template's tables and load its provider, as a stack create would.
+
+        ``environment_overrides`` replaces some of the function's resolved environment
+        variables (a test knob, e.g. a faster write pacing than the template's)."""
         session = session or boto3.Session()
         dynamodb = session.client("dynamodb", region_name=REGION)
         physical: dict[str, str] = {}
@@ -150,6 +154,7 @@ class LocalStack:
             key: str(resolve(value, physical, attributes))
             for key, value in function.environment.items()
         }
+        environment.update(environment_overrides or {})
 
         def new_container() -> LambdaContainer:
             return LambdaContainer(
@@ -213,7 +218,8 @@ class LocalStack:
         parallel: bool = False,
     ) -> StackOperation:
         """create-stack or update-stack to ``template`` (default: the synthesized one)."""
-        desired = {k: dict(stringify(v)) for k, v in (template or self.template).items()}
+        chosen = self.template if template is None else template
+        desired = {k: dict(stringify(v)) for k, v in chosen.items()}
         operation = StackOperation("CREATE" if not self.resources else "UPDATE")
         self.operations.append(operation)
         creates = [logical for logical in desired if logical not in self.resources]

@@ -100,6 +100,9 @@ def lifecycle(
             clock=clock,
             recorder=recorder,
             suffix="LIFECYCLE",
+            # The template paces Cognito writes (2/s per environment, real sleeps); pacing
+            # changes timing only, and these tests count AWS calls, not seconds.
+            environment_overrides={"COGNITO_USER_UPDATE_RATE": "1000"},
         )
         cognito = observer.client("cognito-idp")
         yield Lifecycle(
