@@ -1,9 +1,10 @@
 """Least privilege, proven on synthesized templates: cdk-nag, cfn-lint and IAM assertions.
 
-Two stacks are synthesized in one app with cdk-nag's ``AwsSolutionsChecks`` plugin: the
-construct with its defaults (three users in two pools, its own ledger and key) and the app's
-``SeedUsersStack`` built from the repository's ``seed-users.yaml``. The accepted findings and
-their reasons are in ``tests/infra/nag_suppressions.py``.
+Three stacks are synthesized in one app with cdk-nag's ``AwsSolutionsChecks`` plugin: the
+construct with its defaults (three users in two pools, its own ledger and key), the app's
+``SeedUsersStack`` built from the repository's ``seed-users.yaml``, and the same users placed in
+nested stacks with write pacing on. The accepted findings and their reasons are in
+``tests/infra/nag_suppressions.py``.
 
 Every template of the assembly is checked (``*.template.json``: nested stacks too), so the
 assertions keep holding when the stacks are rearranged.
@@ -26,6 +27,7 @@ from cdk_nag import AwsSolutionsChecks
 from stacks import (
     CognitoUserAttributes,
     OnDelete,
+    Placement,
     SeedUsersStack,
     deployment_region,
     load_seed_document,
@@ -113,11 +115,15 @@ def nag_run(tmp_path_factory: pytest.TempPathFactory) -> NagRun:
         source=source,
         user_pool_id_override=None,
     )
+    region = cdk.Environment(region=deployment_region(seed_users, source=source))
+    SeedUsersStack(app, "CognitoSeedUsers", seed_users=seed_users, env=region)
     SeedUsersStack(
         app,
-        "CognitoSeedUsers",
+        "NestedSeedUsers",
         seed_users=seed_users,
-        env=cdk.Environment(region=deployment_region(seed_users, source=source)),
+        placement=Placement.NESTED,
+        update_quota_share=0.2,
+        env=region,
     )
 
     acknowledged = acknowledge_accepted_findings(app)
@@ -161,21 +167,31 @@ def test_every_acknowledgment_is_still_needed(nag_run: NagRun) -> None:
     }
     # One provider per stack, each with every accepted finding; a stale one hides nothing, but
     # says the construct changed and the list (and this module's reasons) must follow.
-    assert len(nag_run.acknowledged) == 2 * len(SUPPRESSIONS)
+    assert len(nag_run.acknowledged) == 3 * len(SUPPRESSIONS)
     assert set(nag_run.acknowledged) == used
 
 
 def test_aws_solutions_checks_do_report_a_wildcard_policy(tmp_path: Path) -> None:
-    """The plugin really runs here: a policy on every resource is a finding."""
+    """The plugin really runs here, nested stacks included: a policy on every resource is a
+    finding."""
     app = cdk_app(tmp_path)
     stack = cdk.Stack(app, "Canary", env=cdk.Environment(region=REGION))
-    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    role.add_to_policy(iam.PolicyStatement(actions=["cognito-idp:*"], resources=["*"]))
+    nested = cdk.NestedStack(stack, "Shard")
+    for scope in (stack, nested):
+        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        role.add_to_policy(iam.PolicyStatement(actions=["cognito-idp:*"], resources=["*"]))
 
     report = synth_with_nag(app, tmp_path)
 
-    rules = {v["ruleName"] for r in report["pluginReports"] for v in r["violations"]}
-    assert {"AwsSolutions-IAM5[Action::cognito-idp:*]", "AwsSolutions-IAM5[Resource::*]"} <= rules
+    found = {
+        (v["ruleName"], c["constructPath"])
+        for r in report["pluginReports"]
+        for v in r["violations"]
+        for c in v["violatingConstructs"]
+    }
+    for path in ("Canary/Role/DefaultPolicy/Resource", "Canary/Shard/Role/DefaultPolicy/Resource"):
+        assert ("AwsSolutions-IAM5[Action::cognito-idp:*]", path) in found
+        assert ("AwsSolutions-IAM5[Resource::*]", path) in found
 
 
 # -- cfn-lint ---------------------------------------------------------------------------------
@@ -186,12 +202,18 @@ def test_every_synthesized_template_passes_cfn_lint(nag_run: NagRun) -> None:
     assert set(templates) >= {
         "ConstructDefaults.template.json",
         "CognitoSeedUsers.template.json",
+        "NestedSeedUsers.template.json",
     }
+    assert len(templates) > 3, "the nested stacks' templates are linted too"
     problems = {name: lint_problems(template) for name, template in templates.items()}
     assert {name: found for name, found in problems.items() if found} == {}
 
 
 # -- IAM --------------------------------------------------------------------------------------
+
+
+def _resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in template.get("Resources", {}).items() if r["Type"] == kind}
 
 
 def _as_list(value: object) -> list[Any]:
@@ -247,11 +269,13 @@ def test_statements_for_users_ledger_keys_and_secrets_name_specific_resources(
 def test_function_role_carries_no_managed_policy(nag_run: NagRun) -> None:
     """Not even AWSLambdaBasicExecutionRole: it may write to every log group in the account;
     the role gets write access to its own log group instead."""
+    checked = 0
     for name, template in nag_run.templates().items():
         resources = template["Resources"]
         assert not [r for r in resources.values() if r["Type"] == "AWS::IAM::ManagedPolicy"]
-        roles = {k: r for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
-        assert len(roles) == 1, name
+        roles = _resources_of(template, "AWS::IAM::Role")
+        assert len(roles) <= 1, f"{name}: one role, the provider's"
+        checked += len(roles)
         for logical_id, role in roles.items():
             assert "ManagedPolicyArns" not in role["Properties"], f"{name} {logical_id}"
             assert "Policies" not in role["Properties"], f"{name} {logical_id}"
@@ -262,18 +286,20 @@ def test_function_role_carries_no_managed_policy(nag_run: NagRun) -> None:
                     "Principal": {"Service": "lambda.amazonaws.com"},
                 }
             ]
+    assert checked == 3
 
 
 # -- ledger and logs --------------------------------------------------------------------------
 
 
-def _resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == kind}
-
-
 def test_ledger_is_encrypted_with_its_own_rotating_customer_managed_key(nag_run: NagRun) -> None:
-    for name, template in nag_run.templates().items():
-        [table] = _resources_of(template, "AWS::DynamoDB::Table").values()
+    tables = [
+        (name, template, table)
+        for name, template in nag_run.templates().items()
+        for table in _resources_of(template, "AWS::DynamoDB::Table").values()
+    ]
+    assert len(tables) == 3
+    for name, template, table in tables:
         sse = table["Properties"]["SSESpecification"]
         assert sse["SSEEnabled"] is True
         assert sse["SSEType"] == "KMS"
@@ -288,8 +314,13 @@ def test_ledger_is_encrypted_with_its_own_rotating_customer_managed_key(nag_run:
 
 
 def test_function_logs_to_its_own_log_group_with_a_retention(nag_run: NagRun) -> None:
-    for name, template in nag_run.templates().items():
-        [function] = _resources_of(template, "AWS::Lambda::Function").values()
+    functions = [
+        (name, template, function)
+        for name, template in nag_run.templates().items()
+        for function in _resources_of(template, "AWS::Lambda::Function").values()
+    ]
+    assert len(functions) == 3
+    for name, template, function in functions:
         log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         log_group = template["Resources"][log_group_id]
         assert log_group["Type"] == "AWS::Logs::LogGroup", name
