@@ -28,7 +28,10 @@ Fault kinds, each mirroring something that really happens:
 ``timeout-applied``  AWS applied the call but the answer timed out (``ReadTimeoutError``
                      after the write).
 ``delay``            the call is slow (``delay_s``, or until ``release`` is set), then goes
-                     through: what a congested endpoint does to an in-flight request.
+                     through: what a congested endpoint does to an in-flight request. Any
+                     other kind with ``delay_s`` is slow first, then fails that way (e.g.
+                     ``crash-after`` with a delay: a late write lands, then Lambda ends the
+                     process at its deadline).
 
 ``storm=True`` makes the fault hit the armed call and every later call of the same invocation
 (a throttling storm, an outage), rather than only that call.
@@ -212,15 +215,17 @@ def _fault_for(window: _Window, index: int, operation: str) -> Fault | None:
 
 
 def _inject_before(fault: Fault, service: str, operation: str) -> Any:  # noqa: ANN401
+    if fault.delay_s or fault.release is not None:
+        # A slow call first (any kind): e.g. a write that lands late, then the process dies.
+        if fault.release is not None:
+            fault.release.wait(fault.delay_s or None)
+        else:
+            time.sleep(fault.delay_s)
     if fault.kind == "crash":
         raise ProcessCrash(f"process died before {operation}")
     if fault.kind == "timeout":
         raise ReadTimeoutError(endpoint_url=f"https://{service}")
     if fault.kind == "delay":
-        if fault.release is not None:
-            fault.release.wait(fault.delay_s or None)
-        else:
-            time.sleep(fault.delay_s)
         return None
     if fault.kind in ("throttle", "server-error"):
         status, code = _ERROR_CODES[(service, fault.kind)]

@@ -1,7 +1,8 @@
 """Minimal reproductions of defects the crash-point and race tests found in ``lambda/``.
 
-Each test is the shortest CloudFormation sequence that breaks an invariant; the docstring says
-what CloudFormation sends, what the handler does, and what should happen instead.
+Each test is the shortest CloudFormation sequence that broke an invariant; the docstring says
+what CloudFormation sends, what the handler did, and what should happen instead. The first four
+were fixed in b101c7a and stay as regression tests ("Actual" is the behaviour before it).
 """
 
 from __future__ import annotations
@@ -160,3 +161,36 @@ def test_delete_with_an_invented_id_waits_for_the_lease_then_rereads_the_user(li
     assert create.answer is not None
     run.check("after the Delete and the Create it raced")
     run.teardown("race with an invented id")
+
+
+def test_late_write_of_a_writer_killed_at_its_deadline_is_not_left_behind(lifecycle):
+    """The writer's late write lands just before its deadline and Lambda ends the process there.
+
+    1. Create ``ci`` runs in container A with an 8 s deadline; its AdminUpdateUserAttributes
+       (sent after the ledger transaction) is slow. crhelper's timer answers FAILED 5 s before
+       the deadline with the provisional id (ours).
+    2. CloudFormation's rollback Delete (container B, that id) releases the claims at once:
+       ``delete`` waits out a lease only for an invented id (``unanswered=ours is None``).
+    3. A's write lands moments before A's deadline and Lambda ends A: the revert added in
+       b101c7a (``_revert_if_released``, run by the writer after its writes) never runs.
+
+    Expected (DESIGN 4): ci-bot ends with its original attributes; e.g. the Delete waits out
+    the owner's lease (A's deadline) whenever it finds one still running, whatever the id,
+    then re-reads the user. Actual: the seeded values stay with no owner (invariant 1).
+    """
+    run = lifecycle.new_run()
+    ci = run.logical_ids["ci-bot"]
+    late_write = Fault("crash-after", 0, delay_s=7.0, operation="AdminUpdateUserAttributes")
+    create, delete = run.stack.driver.delete_racing_create(
+        ci,
+        run.synthesized[ci],
+        create_timeout_s=8,
+        delete_timeout_s=60,
+        create_context=lambda: lifecycle.recorder.armed([late_write], thread=threading.get_ident()),
+    )
+    assert isinstance(create.crashed, ProcessCrash)
+    assert create.answer is not None
+    assert create.answer.status == "FAILED", "crhelper's timeout answer"
+    assert delete.succeeded
+    run.check("after the Delete and the writer it raced")
+    run.teardown("late write")
