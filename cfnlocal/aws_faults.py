@@ -134,12 +134,12 @@ class AwsCallRecorder:
     Use ``with recorder.armed([Fault(...)]) as calls:`` around one invocation; ``calls`` fills
     with that invocation's calls. ``thread`` limits the window to one thread's calls (one of
     several concurrent invocations); a thread's own window wins over an unrestricted one.
-    ``calls`` (the attribute) keeps every call seen, armed or not.
+    ``seen`` counts every call, armed or not; ``injected`` lists the calls that got a fault.
     """
 
     def __init__(self, session: boto3.Session, services: Sequence[str] = WATCHED_SERVICES) -> None:
         self.services = frozenset(services)
-        self.calls: list[AwsCall] = []
+        self.seen = 0
         self.injected: list[AwsCall] = []
         self._lock = threading.Lock()
         self._windows: dict[int | None, _Window] = {}
@@ -176,7 +176,7 @@ class AwsCallRecorder:
             index = len(window.calls) if window is not None else -1
             fault = _fault_for(window, index, operation) if window is not None else None
             call = AwsCall(index, service, operation, ident, time.time(), params, fault)
-            self.calls.append(call)
+            self.seen += 1
             if window is not None:
                 window.calls.append(call)
                 if fault is not None:

@@ -6,11 +6,8 @@ the invariants (ledger and users) after it, and that delete-stack restores every
 
 from __future__ import annotations
 
-import pytest
-
 from cfnlocal.aws_faults import Fault, ProcessCrash
 from cfnlocal.cloudformation import FaultSpec, Step
-from cfnlocal.driver import ResponseDefect
 
 from .support import attributes_of, declare, owner_of
 
@@ -196,26 +193,6 @@ def test_same_event_delivered_twice(lifecycle):
     del run.stack.resources[ci]
     run.check("after a duplicated Delete")
     run.teardown("duplicates")
-
-
-def test_answer_checks_catch_a_value_in_the_answer(lifecycle):
-    """The driver's own check: an answer that echoes a declared value is a defect."""
-    run = lifecycle.new_run()
-    driver = run.stack.driver
-    ci = run.logical_ids["ci-bot"]
-    event = driver.event("Create", ci, run.synthesized[ci])
-    body = {
-        "Status": "SUCCESS",
-        "PhysicalResourceId": "id",
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": ci,
-        "Reason": "",
-        "Data": {"tenant": "tenant-seeded-acme"},
-    }
-    driver._watch(event)
-    with pytest.raises(ResponseDefect, match="attribute value"):
-        driver._check_values("Create", body, event)
 
 
 def _state(properties, invocation):
