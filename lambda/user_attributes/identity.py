@@ -17,6 +17,8 @@ from typing import Final
 from .model import Target
 
 _PREFIX: Final = "cua1"
+_TIMED_OUT_PREFIX: Final = "cua1t"
+"""Marks the id of a Create answered by the timeout while it may still be writing."""
 _SEPARATOR: Final = "."
 
 
@@ -25,9 +27,11 @@ class PhysicalId:
     owner_id: str
     user_pool_id: str
     username: str
+    timed_out: bool = False
 
     def __str__(self) -> str:
-        return _SEPARATOR.join((_PREFIX, self.owner_id, self.user_pool_id, self.username))
+        prefix = _TIMED_OUT_PREFIX if self.timed_out else _PREFIX
+        return _SEPARATOR.join((prefix, self.owner_id, self.user_pool_id, self.username))
 
 
 def owner_id(stack_id: str, logical_resource_id: str, target: Target) -> str:
@@ -40,6 +44,25 @@ def parse_physical_id(physical_id: str) -> PhysicalId | None:
     """Our physical id's parts, or None for an id we did not issue (e.g. one CloudFormation
     invented after a Create that never answered)."""
     parts = physical_id.split(_SEPARATOR, 3)
-    if len(parts) != 4 or parts[0] != _PREFIX or len(parts[1]) != 32 or not all(parts[2:]):
+    if (
+        len(parts) != 4
+        or parts[0] not in (_PREFIX, _TIMED_OUT_PREFIX)
+        or len(parts[1]) != 32
+        or not all(parts[2:])
+    ):
         return None
-    return PhysicalId(owner_id=parts[1], user_pool_id=parts[2], username=parts[3])
+    return PhysicalId(
+        owner_id=parts[1],
+        user_pool_id=parts[2],
+        username=parts[3],
+        timed_out=parts[0] == _TIMED_OUT_PREFIX,
+    )
+
+
+def timed_out_physical_id(physical_id: str) -> str:
+    """The id a Create's timeout answer reports: the Delete that follows then waits out the
+    writer's lease, since the writer may still be running. Other ids are left as they are."""
+    parsed = parse_physical_id(physical_id)
+    if parsed is None:
+        return physical_id
+    return str(PhysicalId(parsed.owner_id, parsed.user_pool_id, parsed.username, timed_out=True))

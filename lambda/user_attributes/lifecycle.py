@@ -128,7 +128,13 @@ class AttributeLifecycle:
         _, client_metadata = lenient_delete_options(event.old_properties or {})
         try:
             self._release(
-                stale, old_target, OnDelete.RESTORE, client_metadata, deadline, unanswered=False
+                stale,
+                old_target,
+                OnDelete.RESTORE,
+                client_metadata,
+                deadline,
+                unanswered=False,
+                await_writer=True,
             )
         except UserAttributesError as error:
             return f"could not release the failed replacement's user: {error}"
@@ -290,6 +296,8 @@ class AttributeLifecycle:
                 # No answer ever reached CloudFormation: the Create may still be running (a
                 # duplicate delivery), and a late one must not seed values after this Delete.
                 unanswered=ours is None,
+                # The timeout answered while the Create was still writing.
+                await_writer=ours is None or ours.timed_out,
             )
         except UserAttributesError as error:
             return Outcome(sent_id, str(error))
@@ -304,12 +312,14 @@ class AttributeLifecycle:
         deadline: Deadline,
         *,
         unanswered: bool,
+        await_writer: bool,
     ) -> None:
         """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
-        owner); with ``unanswered``, wait out its lease first and leave a tombstone."""
+        owner); with ``await_writer``, wait out its lease first; with ``unanswered``, leave a
+        tombstone."""
         user, canonical = self._lookup(target)
         ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
-        if unanswered and self._await_lease(owner, ledger, deadline):
+        if await_writer and self._await_lease(owner, ledger, deadline):
             # The writer may have changed the user while we waited: read both again.
             user, canonical = self._lookup(target)
             ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
