@@ -4,6 +4,10 @@ Every test runs inside moto's in-process mock unless it is marked ``moto_server`
 their own ``ThreadedMotoServer``), so a missing mock can never reach AWS. Either way moto's
 Cognito enforces the real service's rules (``strict_cognito``): moto alone accepts writes that
 Cognito refuses, and a test passing against a laxer Cognito would prove nothing.
+
+``tests/leak_guard.py`` (a plugin) checks after every test that no log record, answer or ledger
+item carries a sensitive value; its fixture holds ``aws_isolation`` open until it has read
+moto's state.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from moto import mock_aws
 
 from cfnlocal.cognito_fidelity import strict_cognito
 from cfnlocal.https_sink import ResponseSink
+
+pytest_plugins = ["tests.leak_guard"]
 
 REGION = "eu-west-1"
 
