@@ -21,7 +21,10 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from stacks import (
@@ -325,3 +328,66 @@ def test_function_logs_to_its_own_log_group_with_a_retention(nag_run: NagRun) ->
         log_group = template["Resources"][log_group_id]
         assert log_group["Type"] == "AWS::Logs::LogGroup", name
         assert log_group["Properties"]["RetentionInDays"] > 0
+
+
+# -- a ledger the caller passes ----------------------------------------------------------------
+
+
+def _caller_table(stack: cdk.Stack, key: kms.IKey | None) -> dynamodb.Table:
+    return dynamodb.Table(
+        stack,
+        "CallerLedger",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        encryption=(
+            dynamodb.TableEncryption.CUSTOMER_MANAGED
+            if key is not None
+            else dynamodb.TableEncryption.AWS_MANAGED
+        ),
+        encryption_key=key,
+    )
+
+
+def test_a_caller_ledger_with_its_own_key_gets_access_to_that_key_only(stack: cdk.Stack) -> None:
+    key = kms.Key(stack, "CallerKey", enable_key_rotation=True)
+    CognitoUserAttributes(
+        stack,
+        "CiBot",
+        user_pool=cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID),
+        username="ci-bot",
+        attributes={"locale": "en-GB"},
+        ledger=_caller_table(stack, key),
+    )
+    template: dict[str, Any] = dict(Template.from_stack(stack).to_json())
+    [key_id] = _resources_of(template, "AWS::KMS::Key")
+    [table_id] = _resources_of(template, "AWS::DynamoDB::Table")
+    kms_resources = [
+        resource
+        for _, statement in identity_statements(template)
+        if any(str(a).startswith("kms:") for a in _as_list(statement["Action"]))
+        for resource in _as_list(statement["Resource"])
+    ]
+    assert kms_resources == [{"Fn::GetAtt": [key_id, "Arn"]}]
+    dynamodb_resources = [
+        resource
+        for _, statement in identity_statements(template)
+        if any(str(a).startswith("dynamodb:") for a in _as_list(statement["Action"]))
+        for resource in _as_list(statement["Resource"])
+    ]
+    assert dynamodb_resources == [{"Fn::GetAtt": [table_id, "Arn"]}]
+
+
+def test_a_caller_ledger_without_a_customer_managed_key_is_refused(stack: cdk.Stack) -> None:
+    """DEFECT: accepted. Issue 5 section 2: the ledger holds original values, so it is encrypted
+    with a customer-managed key, the construct's or the caller's; a table without one (or one
+    imported without its key) should be refused at synth, naming the construct."""
+    with pytest.raises(ValueError, match="customer-managed KMS key") as raised:
+        CognitoUserAttributes(
+            stack,
+            "CiBot",
+            user_pool=cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID),
+            username="ci-bot",
+            attributes={"locale": "en-GB"},
+            ledger=_caller_table(stack, None),
+        )
+    assert "TestStack/CiBot" in str(raised.value)
