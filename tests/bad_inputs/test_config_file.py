@@ -197,9 +197,10 @@ ROWS = [
     ),
     # -- names differing only in case ---------------------------------------------------------
     pytest.param(
-        # DEFECT (unclear): names UserAttributes[1], a template path the file does not have.
+        # DEFECT (unclear): names UserAttributes[1] (custom:tenant), a template path the file
+        # does not have, in sorted order; in the file the later entry is the repeat.
         with_attributes(f"{{custom:tenant: {SECRET}, custom:Tenant: {SECRET}}}"),
-        "users[0] (ci-bot): attributes.custom:tenant: declared more than once (see custom:Tenant)",
+        "users[0] (ci-bot): attributes.custom:Tenant: declared more than once (see custom:tenant)",
         id="custom-names-differ-in-case",
     ),
     pytest.param(
