@@ -35,6 +35,7 @@ SEED_FILE = Path(__file__).with_name("seed-users.lifecycle.yaml")
 STACK_NAME = "CognitoSeedUsers"
 
 _SUMMARY: list[str] = []
+_TOTALS: dict[str, int] = {}
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +133,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     for name, value in report.user_properties:
         if str(name).startswith("lifecycle:"):
-            _SUMMARY.append(f"{report.nodeid}: {str(name)[len('lifecycle:') :]} = {value}")
+            label = str(name)[len("lifecycle:") :]
+            _SUMMARY.append(f"{report.nodeid}: {label} = {value}")
+            kind = label.rsplit(": ", 1)[-1]
+            if kind in ("injection points", "storms equal to a single fault (not rerun)"):
+                _TOTALS[kind] = _TOTALS.get(kind, 0) + int(value)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -140,3 +145,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("lifecycle coverage")
         for line in _SUMMARY:
             terminalreporter.write_line(line)
+        for kind, total in sorted(_TOTALS.items()):
+            terminalreporter.write_line(f"total {kind}: {total}")
