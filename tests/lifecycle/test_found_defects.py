@@ -194,3 +194,31 @@ def test_late_write_of_a_writer_killed_at_its_deadline_is_not_left_behind(lifecy
     assert delete.succeeded
     run.check("after the Delete and the writer it raced")
     run.teardown("late write")
+
+
+def test_duplicate_create_delivered_after_the_rollback_delete_seeds_nothing(lifecycle):
+    """Lambda's asynchronous invocation is at-least-once: the same Create event can be
+    delivered again, and the second delivery can run after CloudFormation is done with it.
+
+    1. Create ``ci`` (RequestId R): SUCCESS, physical id P.
+    2. Another resource fails; the rollback sends Delete with P: SUCCESS, ci-bot restored.
+    3. The duplicate delivery of Create R arrives (within the function's maximum event age):
+       the handler applies it like a new Create, claims and seeds ci-bot again, and answers
+       to a response URL CloudFormation no longer reads. No event will ever release it.
+
+    Expected: the duplicate changes nothing (e.g. the Delete leaves a tombstone for the owner,
+    or for the Create's RequestId, that a late Create honours, as it does for an invented id).
+    Actual: ci-bot keeps the seeded values under an owner CloudFormation does not know.
+    """
+    run = lifecycle.new_run()
+    driver = run.stack.driver
+    ci = run.logical_ids["ci-bot"]
+    create_event = driver.event("Create", ci, run.synthesized[ci])
+    create = driver.deliver(create_event)
+    assert create.succeeded
+    delete = driver.invoke("Delete", ci, run.synthesized[ci], physical_id=create.answer.physical_id)
+    assert delete.succeeded
+    run.check("after the rollback Delete")
+    driver.deliver(create_event)  # the duplicate delivery; its answer reaches no one
+    run.check("after the late duplicate Create")
+    run.teardown("late duplicate")
