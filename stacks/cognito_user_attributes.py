@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
+import weakref
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
@@ -155,7 +158,7 @@ class CognitoUserAttributes(Construct):
         """
         super().__init__(scope, construct_id)
         properties = resource_properties(
-            user_pool_id=user_pool.user_pool_id,
+            user_pool_id=_pool_id(user_pool),
             username=username,
             attributes=attributes,
             client_metadata=client_metadata,
@@ -210,6 +213,20 @@ class CognitoUserAttributes(Construct):
     def ledger(self) -> dynamodb.ITable:
         """The ledger table that records original values."""
         return self._provider.ledger
+
+
+_POOL_IDS: weakref.WeakKeyDictionary[cognito.IUserPool, str] = weakref.WeakKeyDictionary()
+
+
+def _pool_id(user_pool: cognito.IUserPool) -> str:
+    """``user_pool.user_pool_id``, asked of jsii once per pool object rather than per user."""
+    try:
+        return _POOL_IDS[user_pool]
+    except (KeyError, TypeError):
+        pool_id = user_pool.user_pool_id
+        with contextlib.suppress(TypeError):  # an object that cannot be weakly referenced
+            _POOL_IDS[user_pool] = pool_id
+        return pool_id
 
 
 def pacing(update_quota_share: float) -> tuple[int, float]:
@@ -345,17 +362,21 @@ class CognitoUserAttributesProvider(Construct):
         self.ledger.grant_read_write_data(self.function)
         self._pool_statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
         self._pool_arns: set[str] = set()
+        self._pools_seen: dict[int, cognito.IUserPool] = {}
         self.policy = iam.Policy(
             self, "CognitoAccess", roles=[role], statements=[self._pool_statement]
         )
 
-    @property
+    @functools.cached_property
     def service_token(self) -> str:
         """The function's ARN: the ``ServiceToken`` of every resource this provider serves."""
         return self.function.function_arn
 
     def allow_pool(self, user_pool: cognito.IUserPool) -> None:
         """Let the function manage users of ``user_pool`` (and only of the pools allowed)."""
+        if id(user_pool) in self._pools_seen:
+            return  # the same pool object again: thousands of users share a handful of pools
+        self._pools_seen[id(user_pool)] = user_pool
         arn = user_pool.user_pool_arn
         if arn not in self._pool_arns:
             self._pool_arns.add(arn)

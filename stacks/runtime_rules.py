@@ -28,6 +28,7 @@ _PLACEHOLDER: Final = "placeholder"
 _PACKAGE: Final = "user_attributes"
 # CloudFormation resolves dynamic references before the custom resource sees the value.
 _DYNAMIC_REFERENCE: Final = "{{resolve:"
+_TOKEN_MARKERS: Final = ("${Token[", "#{Token[")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,11 @@ class _Rules:
 
 def is_deploy_time(text: str) -> bool:
     """Whether ``text`` is only known at deploy time (a CDK token or a dynamic reference)."""
-    return Token.is_unresolved(text) or _DYNAMIC_REFERENCE in text
+    if _DYNAMIC_REFERENCE in text:
+        return True
+    # Every string token carries one of these markers; asking jsii costs a round trip to Node,
+    # which a synth of thousands of users would pay several times per user.
+    return any(marker in text for marker in _TOKEN_MARKERS) and Token.is_unresolved(text)
 
 
 def attribute_name_problem(name: str) -> str | None:
