@@ -29,6 +29,7 @@ class ResourceEvent:
     properties: Mapping[str, object]
     old_properties: Mapping[str, object] | None = None
     physical_resource_id: str | None = None
+    request_id: str = ""
 
     @classmethod
     def from_cfn(cls, event: Mapping[str, Any]) -> ResourceEvent:
@@ -39,6 +40,7 @@ class ResourceEvent:
             properties=event.get("ResourceProperties") or {},
             old_properties=event.get("OldResourceProperties"),
             physical_resource_id=event.get("PhysicalResourceId"),
+            request_id=str(event.get("RequestId", "")),
         )
 
 

@@ -8,12 +8,16 @@ only half knows.
 Item layout (``pk`` = ``USER#<pool>#<username>``):
 - ``CLAIM#<attribute>``: ``original`` (S) or ``original_absent``, ``owners`` (M: owner id ->
   ``{value | absent | ref, at}``: a secret is stored as its reference), ``version``;
-- ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``;
-- ``TOMBSTONE#<owner id>``: ``until_ms``, ``expires_at`` (DynamoDB TTL, epoch seconds).
+- ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``, ``created_by``
+  (the RequestId that created it);
+- ``TOMBSTONE#<owner id>``: ``until_ms`` (Creates refused until then), ``request_ids`` (SS:
+  Create/Update requests whose owner a Delete released; a late duplicate delivery is refused),
+  ``expires_at`` (DynamoDB TTL, epoch seconds).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -44,6 +48,8 @@ if TYPE_CHECKING:
     )
 
 MAX_TRANSACTION_ITEMS: Final = 100
+TOMBSTONE_DAYS: Final = 7
+"""Longer than Lambda keeps an asynchronous event (6 hours at most): no duplicate outlives it."""
 _CONFLICT_CODES: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 Item = Mapping[str, "AttributeValueTypeDef"]
@@ -65,6 +71,7 @@ class Ledger:
         claims: dict[str, Claim] = {}
         owners: dict[str, OwnerRecord] = {}
         tombstones: dict[str, int] = {}
+        dead_requests: dict[str, frozenset[str]] = {}
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -86,8 +93,15 @@ class Ledger:
                     owners[key] = _owner_from_item(item)
                 elif kind == "TOMBSTONE":
                     tombstones[key] = int(item["until_ms"]["N"])
+                    if "request_ids" in item:
+                        dead_requests[key] = frozenset(item["request_ids"]["SS"])
             if "LastEvaluatedKey" not in page:
-                return UserLedger(claims=claims, owners=owners, tombstones=tombstones)
+                return UserLedger(
+                    claims=claims,
+                    owners=owners,
+                    tombstones=tombstones,
+                    dead_requests=dead_requests,
+                )
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def transact(
@@ -98,12 +112,15 @@ class Ledger:
         claims: tuple[ClaimChange, ...],
         owner: OwnerChange | None,
         refuse_if_tombstoned: tuple[str, int] | None = None,
+        request_id: str | None = None,
         tombstone: tuple[str, int] | None = None,
+        dead_requests: frozenset[str] = frozenset(),
     ) -> None:
         """Apply claim and owner changes atomically, each conditioned on the version read.
 
         ``refuse_if_tombstoned`` (owner id, now ms) makes the transaction fail if a live
-        tombstone exists for that owner; ``tombstone`` (owner id, until ms) writes one.
+        tombstone exists for that owner, or one that names ``request_id`` as dead;
+        ``tombstone`` (owner id, until ms) writes one, adding ``dead_requests`` to it.
         Raises ``LedgerConflict`` when another writer changed an item since it was read.
         """
         pk = partition_key(user_pool_id, username)
@@ -117,23 +134,33 @@ class Ledger:
                     "ConditionCheck": {
                         "TableName": self._table,
                         "Key": {"pk": {"S": pk}, "sk": {"S": f"TOMBSTONE#{owner_id}"}},
-                        "ConditionExpression": "attribute_not_exists(pk) OR until_ms < :now",
-                        "ExpressionAttributeValues": {":now": {"N": str(now_ms)}},
+                        "ConditionExpression": "attribute_not_exists(pk) OR "
+                        "(until_ms < :now AND NOT contains(request_ids, :request))",
+                        "ExpressionAttributeValues": {
+                            ":now": {"N": str(now_ms)},
+                            ":request": {"S": request_id or "-"},
+                        },
                     }
                 }
             )
         if tombstone is not None:
             owner_id, until_ms = tombstone
+            values: dict[str, AttributeValueTypeDef] = {
+                ":until": {"N": str(until_ms)},
+                ":expires": {"N": str(int(time.time()) + TOMBSTONE_DAYS * 86_400)},
+            }
+            update = "SET until_ms = :until, expires_at = :expires"
+            if dead_requests:
+                # ADD keeps the requests earlier Deletes declared dead.
+                update += " ADD request_ids :requests"
+                values[":requests"] = {"SS": sorted(dead_requests)}
             items.append(
                 {
-                    "Put": {
+                    "Update": {
                         "TableName": self._table,
-                        "Item": {
-                            "pk": {"S": pk},
-                            "sk": {"S": f"TOMBSTONE#{owner_id}"},
-                            "until_ms": {"N": str(until_ms)},
-                            "expires_at": {"N": str(until_ms // 1000 + 86_400)},
-                        },
+                        "Key": {"pk": {"S": pk}, "sk": {"S": f"TOMBSTONE#{owner_id}"}},
+                        "UpdateExpression": update,
+                        "ExpressionAttributeValues": values,
                     }
                 }
             )
@@ -275,6 +302,7 @@ def _owner_to_item(owner: OwnerRecord) -> dict[str, AttributeValueTypeDef]:
         "attributes": {"L": [{"S": name} for name in sorted(owner.attributes)]},
         "version": {"N": str(owner.version)},
         "lease_until_ms": {"N": str(owner.lease_until_ms)},
+        "created_by": {"S": owner.created_by},
     }
 
 
@@ -283,6 +311,7 @@ def _owner_from_item(item: Item) -> OwnerRecord:
         attributes=frozenset(entry["S"] for entry in item["attributes"]["L"]),
         version=int(item["version"]["N"]),
         lease_until_ms=int(item["lease_until_ms"]["N"]),
+        created_by=item.get("created_by", {}).get("S", ""),
     )
 
 

@@ -80,6 +80,7 @@ class AttributeLifecycle:
             declaration.client_metadata,
             deadline,
             failure_physical_id=None,
+            request_id=event.request_id,
         )
 
     def update(self, event: ResourceEvent, deadline: Deadline) -> Outcome:
@@ -100,6 +101,7 @@ class AttributeLifecycle:
             declaration.client_metadata,
             deadline,
             failure_physical_id=sent_id,
+            request_id=event.request_id,
         )
         sent = parse_physical_id(sent_id)
         if outcome.error is not None:
@@ -149,6 +151,7 @@ class AttributeLifecycle:
         deadline: Deadline,
         *,
         failure_physical_id: str | None,
+        request_id: str,
     ) -> Outcome:
         fallback = failure_physical_id or str(
             PhysicalId(owner, target.user_pool_id, target.username)
@@ -189,6 +192,7 @@ class AttributeLifecycle:
                 deadline,
                 client_metadata=client_metadata,
                 secrets=secrets,
+                request_id=request_id,
             )
         except UserAttributesError as error:
             return Outcome(failure_id, str(error))
@@ -323,8 +327,14 @@ class AttributeLifecycle:
             # The writer may have changed the user while we waited: read both again.
             user, canonical = self._lookup(target)
             ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
-        tombstone = (owner, deadline.deadline_ms) if unanswered else None
-        if owner not in ledger.owners:
+        record = ledger.owners.get(owner)
+        # A later (duplicate) delivery of the event that created this owner must not create it
+        # again once this Delete has released it.
+        dead = frozenset({record.created_by} - {""}) if record else frozenset()
+        tombstone = (
+            (owner, deadline.deadline_ms if unanswered else 0) if unanswered or dead else None
+        )
+        if record is None:
             if tombstone is not None:
                 deadline.check()
                 self._ledger.transact(
@@ -346,6 +356,7 @@ class AttributeLifecycle:
             ledger=ledger,
             write_cognito=user is not None,
             tombstone=tombstone,
+            dead_requests=dead,
         )
         _log_step("released", owner, plan)
 
@@ -386,6 +397,8 @@ class AttributeLifecycle:
         ledger: UserLedger | None = None,
         write_cognito: bool = True,
         tombstone: tuple[str, int] | None = None,
+        dead_requests: frozenset[str] = frozenset(),
+        request_id: str = "",
     ) -> tuple[UserLedger, Plan]:
         """Plan, put released attributes back, commit the ledger; retry when another writer
         changed the ledger in between. Returns the ledger as read, and the committed plan."""
@@ -400,6 +413,10 @@ class AttributeLifecycle:
                     "a Delete for this resource ran moments ago (its Create never answered); "
                     "refusing a late duplicate Create"
                 )
+            if new_owner and request_id in ledger.dead_requests.get(owner, frozenset()):
+                raise CreateRefused(
+                    "this request's resource was already deleted; refusing its late duplicate"
+                )
             self._read_secrets(references_needed(ledger, owner, desired), resolved)
             plan = plan_reconcile(
                 owner_id=owner,
@@ -409,6 +426,7 @@ class AttributeLifecycle:
                 on_release=on_release,
                 lease_until_ms=deadline.deadline_ms,
                 resolved=resolved,
+                request_id=request_id,
             )
             if write_cognito:
                 self._write(user, plan.release_writes, client_metadata, deadline)
@@ -421,7 +439,9 @@ class AttributeLifecycle:
                         claims=plan.claims,
                         owner=plan.owner,
                         refuse_if_tombstoned=(owner, now) if new_owner else None,
+                        request_id=request_id,
                         tombstone=tombstone,
+                        dead_requests=dead_requests,
                     )
                 except LedgerConflict:
                     logger.info("owner %s: ledger conflict, attempt %d", owner[:12], attempt + 1)

@@ -120,6 +120,8 @@ class OwnerRecord:
     attributes: frozenset[str]
     version: int
     lease_until_ms: int
+    created_by: str = ""
+    """The RequestId of the event that created this owner (a Delete declares it dead)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class UserLedger:
     owners: Mapping[str, OwnerRecord] = field(default_factory=dict)
     tombstones: Mapping[str, int] = field(default_factory=dict)
     """owner id -> epoch ms until which a Create for that owner is refused."""
+    dead_requests: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """owner id -> RequestIds whose (duplicate) delivery must not create that owner again."""
 
 
 @dataclass(frozen=True)

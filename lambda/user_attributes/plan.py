@@ -93,7 +93,12 @@ class Plan:
                 owners.pop(self.owner.owner_id, None)
             else:
                 owners[self.owner.owner_id] = self.owner.after
-        return UserLedger(claims=claims, owners=owners, tombstones=ledger.tombstones)
+        return UserLedger(
+            claims=claims,
+            owners=owners,
+            tombstones=ledger.tombstones,
+            dead_requests=ledger.dead_requests,
+        )
 
 
 def declared_values(ledger: UserLedger, owner_id: str) -> dict[str, Declared] | None:
@@ -117,6 +122,7 @@ def plan_reconcile(
     on_release: OnDelete = OnDelete.RESTORE,
     lease_until_ms: int = 0,
     resolved: Mapping[SecretRef, str] | None = None,
+    request_id: str = "",
 ) -> Plan:
     """Plan bringing ``owner_id`` to ``desired`` given the ledger and the user's live attributes.
 
@@ -169,6 +175,7 @@ def plan_reconcile(
             attributes=frozenset(wanted),
             version=(record.version + 1) if record else 1,
             lease_until_ms=lease_until_ms,
+            created_by=record.created_by if record else request_id,
         )
         if wanted
         else None

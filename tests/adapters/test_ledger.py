@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from user_attributes.errors import AwsCallFailed, LedgerConflict
-from user_attributes.ledger import MAX_TRANSACTION_ITEMS, Ledger, partition_key
+from user_attributes.ledger import MAX_TRANSACTION_ITEMS, TOMBSTONE_DAYS, Ledger, partition_key
 from user_attributes.model import (
     ABSENT,
     Claim,
@@ -229,7 +230,39 @@ def test_tombstone_round_trips_with_a_ttl(ledger, client):
         TableName=TABLE,
         Key={"pk": {"S": partition_key(POOL, USER)}, "sk": {"S": f"TOMBSTONE#{O1}"}},
     )["Item"]
-    assert int(item["expires_at"]["N"]) == 1_700_000_123 + 86_400
+    expires_in = int(item["expires_at"]["N"]) - time.time()
+    assert TOMBSTONE_DAYS * 86_400 - 60 < expires_in <= TOMBSTONE_DAYS * 86_400
+
+
+def test_tombstone_accumulates_dead_requests_and_refuses_their_duplicates(ledger):
+    ledger.transact(
+        POOL, USER, claims=(), owner=None, tombstone=(O1, 0), dead_requests=frozenset({"r1"})
+    )
+    ledger.transact(
+        POOL, USER, claims=(), owner=None, tombstone=(O1, 0), dead_requests=frozenset({"r2"})
+    )
+    record = OwnerRecord(attributes=frozenset({"nickname"}), version=1, lease_until_ms=0)
+
+    assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1", "r2"})}
+    for dead in ("r1", "r2"):
+        with pytest.raises(LedgerConflict):
+            ledger.transact(
+                POOL,
+                USER,
+                claims=(),
+                owner=OwnerChange(O1, None, record),
+                refuse_if_tombstoned=(O1, 1),
+                request_id=dead,
+            )
+    ledger.transact(
+        POOL,
+        USER,
+        claims=(),
+        owner=OwnerChange(O1, None, record),
+        refuse_if_tombstoned=(O1, 1),
+        request_id="r3",
+    )
+    assert O1 in ledger.query(POOL, USER).owners
 
 
 @pytest.mark.parametrize(

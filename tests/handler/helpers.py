@@ -69,6 +69,12 @@ def ledger_items(dynamodb: Any) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 
+def held_items(dynamodb: Any) -> list[dict[str, Any]]:
+    """Claims and owner records: what still holds a user. Tombstones stay behind a Delete
+    (until their TTL) only to refuse late duplicate deliveries."""
+    return [item for item in ledger_items(dynamodb) if not item["sk"]["S"].startswith("TOMBSTONE#")]
+
+
 def _of_kind(dynamodb: Any, kind: str, username: str | None) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for item in ledger_items(dynamodb):

@@ -8,7 +8,7 @@ from .helpers import (
     ABSENT,
     claim_owners,
     declare,
-    ledger_items,
+    held_items,
     originals,
     owner_of,
     owner_records,
@@ -106,7 +106,7 @@ def test_update_adds_removes_and_changes(*, driver, cognito, dynamodb, pool_id, 
     deleted = driver.delete("AliceAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_update_that_changes_nothing_writes_nothing(
@@ -152,4 +152,4 @@ def test_absent_attribute_is_removed_while_declared_and_restored_after(
     deleted = driver.delete("BobAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, bob) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []

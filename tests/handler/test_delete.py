@@ -15,7 +15,7 @@ from .helpers import (
     create_event,
     declare,
     deliver,
-    ledger_items,
+    held_items,
     originals,
     owner_of,
     owner_records,
@@ -52,7 +52,7 @@ def test_delete_restores_originals_and_deletes_attributes_that_were_absent(
     assert after == before
     assert "nickname" not in after
     assert "custom:tenant_id" not in after
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_delete_after_create_refused_by_validation_writes_nothing(
@@ -264,4 +264,4 @@ def test_duplicated_create_does_not_record_seeded_values_as_originals(
 
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cfnlocal.seed_pool import user_attributes
 
-from .helpers import ABSENT, claim_owners, declare, ledger_items, originals, owner_of
+from .helpers import ABSENT, claim_owners, declare, held_items, originals, owner_of
 
 
 def test_two_owners_new_value_survives_old_delete_and_original_returns_when_both_gone(
@@ -49,7 +49,7 @@ def test_two_owners_new_value_survives_old_delete_and_original_returns_when_both
 
     assert deleted_new.status == "SUCCESS", deleted_new.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_releasing_latest_owner_reapplies_remaining_owner_value(
@@ -74,4 +74,4 @@ def test_releasing_latest_owner_reapplies_remaining_owner_value(
 
     assert deleted_first.status == "SUCCESS", deleted_first.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []

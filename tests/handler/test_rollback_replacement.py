@@ -9,7 +9,7 @@ from .helpers import (
     attribute_is,
     claims,
     declare,
-    ledger_items,
+    held_items,
     originals,
     owner_of,
     rollback_update,
@@ -103,7 +103,7 @@ def test_failed_update_at_cognito_write_is_undone_then_rollback_restores_prior_v
     deleted = driver.delete("AliceAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_rollback_after_successful_update_restores_prior_values(
@@ -130,7 +130,7 @@ def test_rollback_after_successful_update_restores_prior_values(
     deleted = driver.delete("AliceAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_replacement_applies_to_new_user_and_cleanup_restores_only_old_user(
@@ -167,7 +167,7 @@ def test_replacement_applies_to_new_user_and_cleanup_restores_only_old_user(
     deleted = driver.delete("SeedAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, bob) == bob_before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_replacement_rolled_back_returns_old_id_and_restores_new_user(
@@ -204,7 +204,7 @@ def test_replacement_rolled_back_returns_old_id_and_restores_new_user(
     deleted = driver.delete("SeedAttributes")
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == alice_before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
 
 
 def test_failed_replacement_leaves_no_claims_on_new_user(
@@ -241,4 +241,4 @@ def test_failed_replacement_leaves_no_claims_on_new_user(
     assert deleted.status == "SUCCESS", deleted.reason
     assert user_attributes(cognito, pool_id, alice) == alice_before
     assert user_attributes(cognito, pool_id, bob) == bob_before
-    assert ledger_items(dynamodb) == []
+    assert held_items(dynamodb) == []
