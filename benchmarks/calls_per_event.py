@@ -72,6 +72,7 @@ def main() -> int:  # noqa: PLR0915 - the scenarios, read top to bottom
     from cfnlocal.seed_pool import create_ledger_table, create_user, create_user_pool
 
     _isolate()
+    print(harness.machine())
 
     calls: list[tuple[str, str]] = []
     lock = threading.Lock()

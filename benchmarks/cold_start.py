@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=31)
     args = parser.parse_args(argv)
+    print(harness.machine())
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as work:
         source = build_asset(Path(work) / "asset")

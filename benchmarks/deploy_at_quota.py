@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--share", type=float, default=1.0, help="updateQuotaShare to synthesize")
     args = parser.parse_args(argv)
+    print(harness.machine())
 
     import boto3
 
