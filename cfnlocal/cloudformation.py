@@ -157,13 +157,14 @@ class LocalStack:
         environment.update(environment_overrides or {})
 
         def new_container() -> LambdaContainer:
-            return LambdaContainer(
-                function.asset_dir,
-                handler=function.handler,
-                environment=environment,
-                timeout_s=timeout_s or function.timeout_s,
-                function_name=f"{assembly.name}-{function.logical_id}",
-            )
+            with clock.binding_sleep() if clock is not None else nullcontext():
+                return LambdaContainer(
+                    function.asset_dir,
+                    handler=function.handler,
+                    environment=environment,
+                    timeout_s=timeout_s or function.timeout_s,
+                    function_name=f"{assembly.name}-{function.logical_id}",
+                )
 
         driver = CustomResourceDriver(
             new_container(),

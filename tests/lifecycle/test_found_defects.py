@@ -1,8 +1,10 @@
 """Minimal reproductions of defects the crash-point and race tests found in ``lambda/``.
 
 Each test is the shortest CloudFormation sequence that broke an invariant; the docstring says
-what CloudFormation sends, what the handler did, and what should happen instead. The first four
-were fixed in b101c7a and stay as regression tests ("Actual" is the behaviour before it).
+what CloudFormation sends, what the handler did ("Actual", before the fix), and what should
+happen instead. All are fixed and stay as regression tests: the failed replacements and the
+stale re-read after a lease wait in b101c7a, the writer killed at its deadline in 2fe0f56, the
+late duplicate Create in 5709f78.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def test_delete_racing_a_create_that_is_still_running(lifecycle):
     slow_write = Fault(
         "delay", 0, delay_s=4.5, release=release, operation="AdminUpdateUserAttributes"
     )
+    lifecycle.clock.virtual_sleep = False  # the Delete's lease wait must let A run
     create, delete = run.stack.driver.delete_racing_create(
         ci,
         run.synthesized[ci],
@@ -147,6 +150,7 @@ def test_delete_with_an_invented_id_waits_for_the_lease_then_rereads_the_user(li
     slow_write = Fault(
         "delay", 0, delay_s=2, release=release, operation="AdminUpdateUserAttributes"
     )
+    lifecycle.clock.virtual_sleep = False  # the Delete's lease wait must let A run
     create, delete = run.stack.driver.delete_racing_create(
         ci,
         run.synthesized[ci],
@@ -181,6 +185,7 @@ def test_late_write_of_a_writer_killed_at_its_deadline_is_not_left_behind(lifecy
     run = lifecycle.new_run()
     ci = run.logical_ids["ci-bot"]
     late_write = Fault("crash-after", 0, delay_s=7.0, operation="AdminUpdateUserAttributes")
+    lifecycle.clock.virtual_sleep = False  # the Delete's lease wait must let A run
     create, delete = run.stack.driver.delete_racing_create(
         ci,
         run.synthesized[ci],
