@@ -463,6 +463,13 @@ class AttributeLifecycle:
         for name, value in desired.items():
             if not isinstance(value, SecretRef):
                 continue
+            region = value.region()
+            if self._region and region and region != self._region:
+                problems.append(
+                    f"{name}: the secret is in {region}; this function runs in {self._region}"
+                    " (reference a secret in the function's Region)"
+                )
+                continue
             try:
                 self._read_secrets({value}, secrets)
             except SecretUnavailable as error:

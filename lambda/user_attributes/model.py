@@ -43,6 +43,11 @@ class SecretRef:
     version_stage: str | None = None
     version_id: str | None = None
 
+    def region(self) -> str | None:
+        """The Region an ARN names (None for a parameter given by name: the function's)."""
+        parts = self.identifier.split(":")
+        return parts[3] if self.identifier.startswith("arn:") and len(parts) > 3 else None
+
     def __str__(self) -> str:
         key = f" key {self.json_key}" if self.json_key else ""
         version = self.version_id or self.version_stage

@@ -12,6 +12,7 @@ a silent conversion.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Final
 
@@ -23,6 +24,8 @@ MAX_CUSTOM_NAME_LENGTH: Final = 20
 MAX_VALUE_LENGTH: Final = 2048
 MAX_USERNAME_LENGTH: Final = 128
 MAX_CLIENT_METADATA_ENTRIES: Final = 50
+MAX_CUSTOM_ATTRIBUTES: Final = 50
+"""A user pool has at most 50 custom attributes (a Cognito quota)."""
 
 STANDARD_ATTRIBUTES: Final = frozenset(
     {
@@ -69,7 +72,6 @@ _KNOWN_KEYS: Final = frozenset(
 _POOL_ID: Final = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
 _INTEGER: Final = re.compile(r"-?[0-9]+")
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _SECRET_ARN: Final = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+"
 )
@@ -84,6 +86,8 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
 
     All problems are reported together, each naming the property or attribute at fault.
     """
+    if not isinstance(properties, Mapping):
+        raise InvalidDeclaration(["properties: must be an object"])
     problems: list[str] = []
     problems.extend(
         f"{_quote(key)}: unknown property" for key in properties if key not in _KNOWN_KEYS
@@ -94,8 +98,9 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
     username = _required_string(properties, "Username", problems)
     if username is not None and (
         len(username) > MAX_USERNAME_LENGTH
-        or any(c.isspace() for c in username)
-        or _CONTROL.search(username)
+        # Cognito's username pattern is letters, marks, symbols, numbers and punctuation:
+        # no separators (spaces) and no control, format (zero-width) or unassigned characters.
+        or any(unicodedata.category(c)[0] in "CZ" for c in username)
     ):
         problems.append(
             f"Username: must be 1 to {MAX_USERNAME_LENGTH} characters without spaces "
@@ -104,6 +109,12 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
     attributes: dict[str, Declared] = {}
     _parse_user_attributes(properties.get("UserAttributes", []), attributes, problems)
     _parse_absent_attributes(properties.get("AbsentAttributes", []), attributes, problems)
+    custom = sum(name.startswith(_CUSTOM_PREFIXES) for name in attributes)
+    if custom > MAX_CUSTOM_ATTRIBUTES:
+        problems.append(
+            f"UserAttributes: declares {custom} custom attributes; "
+            f"a user pool has at most {MAX_CUSTOM_ATTRIBUTES}"
+        )
     if not attributes and not any(
         p.startswith(("UserAttributes", "AbsentAttributes")) for p in problems
     ):
@@ -209,6 +220,9 @@ def _parse_reference(raw: object, where: str, problems: list[str]) -> SecretRef 
         isinstance(key, str) and isinstance(value, str) and value for key, value in raw.items()
     ):
         problems.append(f"{where}: must be an object of non-empty strings")
+        return None
+    if "SecretId" in raw and "ParameterName" in raw:
+        problems.append(f"{where}: give SecretId or ParameterName, not both")
         return None
     if "SecretId" in raw:
         unknown = set(raw) - {"SecretId", "JsonKey", "VersionStage", "VersionId"}
