@@ -136,7 +136,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             label = str(name)[len("lifecycle:") :]
             _SUMMARY.append(f"{report.nodeid}: {label} = {value}")
             kind = label.rsplit(": ", 1)[-1]
-            if kind in ("injection points", "storms equal to a single fault (not rerun)"):
+            if kind == "injection points":
                 _TOTALS[kind] = _TOTALS.get(kind, 0) + int(value)
 
 
