@@ -2,9 +2,9 @@
 
 Each test is the shortest CloudFormation sequence that broke an invariant; the docstring says
 what CloudFormation sends, what the handler did ("Actual", before the fix), and what should
-happen instead. All are fixed and stay as regression tests: the failed replacements and the
-stale re-read after a lease wait in b101c7a, the writer killed at its deadline in 2fe0f56, the
-late duplicate Create in 5709f78.
+happen instead. Fixed, and kept as regression tests: the failed replacements and the stale
+re-read after a lease wait (b101c7a), the writer killed at its deadline (2fe0f56), the late
+duplicate Create (5709f78). Open: the rollback Update waiting out a finished writer's lease.
 """
 
 from __future__ import annotations
@@ -227,3 +227,46 @@ def test_duplicate_create_delivered_after_the_rollback_delete_seeds_nothing(life
     driver.deliver(create_event)  # the duplicate delivery; its answer reaches no one
     run.check("after the late duplicate Create")
     run.teardown("late duplicate")
+
+
+def test_rollback_after_a_failed_replacement_does_not_wait_for_a_finished_writer(lifecycle):
+    """The rollback Update after a replacement that answered FAILED waits out that replacement's
+    lease although the replacement has finished.
+
+    1. Create ``ci`` for ci-bot; Update it to spare-user (a replacement). The claim write hits
+       a ``TooManyRequestsException`` storm, the undo fails too, and the Update answers FAILED:
+       spare-user keeps the failed attempt's owner, whose lease runs to that invocation's
+       deadline (180 s after it started).
+    2. CloudFormation sends the rollback Update at once. ``_release_failed_replacement``
+       releases the stale owner with ``await_writer=True``: ``_await_lease`` sleeps until the
+       lease ends or the rollback's own deadline is 6 s away, about 174 s, for a writer that
+       is no longer running.
+
+    Consequences in production: every such rollback takes three minutes more, and it then has
+    about 6 s left; crhelper's timer answers FAILED 5 s before the deadline, so a release that
+    takes more than a second (throttling is what caused the failure) ends in
+    UPDATE_ROLLBACK_FAILED. Expected: a writer that has answered is not waited for (e.g. the
+    lease ends when the invocation answers), so the rollback proceeds at once. Measured with
+    the virtual clock: the wait the handler asks for.
+    """
+    run = lifecycle.new_run()
+    ci = run.logical_ids["ci-bot"]
+    run.stack.deploy({ci: run.props("ci-bot")})
+
+    def faults(step: Step) -> FaultSpec | None:
+        if step == Step("update", "Update", ci):
+            storm = Fault("throttle", 0, storm=True, operation="AdminUpdateUserAttributes")
+            return FaultSpec(aws=[storm])
+        return None
+
+    run.stack.faults = faults
+    operation = run.stack.deploy({ci: declare(run.props("ci-bot"), username="spare-user")})
+    run.stack.faults = None
+    (_, update), (_, rollback) = operation.invocations
+    assert update.answer.status == "FAILED"
+    assert rollback.succeeded
+    waits = [line for line in rollback.log_lines if "waiting" in line]
+    waited_ms = [int(line.split("waiting ")[1].split(" ms")[0]) for line in waits]
+    assert sum(waited_ms) < 10_000, f"the rollback Update waited {waited_ms} ms for the lease"
+    run.check("after the rollback")
+    run.teardown("rollback after a failed replacement")
