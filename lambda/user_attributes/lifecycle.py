@@ -136,7 +136,9 @@ class AttributeLifecycle:
                 client_metadata,
                 deadline,
                 unanswered=False,
-                await_writer=True,
+                # A replacement that answered has stopped writing; one that never answered is
+                # older than the ServiceTimeout (longer than the function's timeout) by now.
+                await_writer=False,
             )
         except UserAttributesError as error:
             return f"could not release the failed replacement's user: {error}"
