@@ -2,9 +2,9 @@
 
 Each test is the shortest CloudFormation sequence that broke an invariant; the docstring says
 what CloudFormation sends, what the handler did ("Actual", before the fix), and what should
-happen instead. Fixed, and kept as regression tests: the failed replacements and the stale
+happen instead. All fixed, and kept as regression tests: the failed replacements and the stale
 re-read after a lease wait (b101c7a), the writer killed at its deadline (2fe0f56), the late
-duplicate Create (5709f78). Open: the rollback Update waiting out a finished writer's lease.
+duplicate Create (5709f78), the rollback waiting out a finished writer's lease (fcd8f17).
 """
 
 from __future__ import annotations
