@@ -173,6 +173,12 @@ class CognitoUserAttributes(Construct):
                 f"{self.node.path}: pass either a provider (which has its own ledger) or a "
                 "ledger, not both"
             )
+        if ledger is not None and ledger.encryption_key is None:
+            # The ledger holds original attribute values: PII under a key the owner controls.
+            raise ValueError(
+                f"{self.node.path}: the ledger must be encrypted with a customer-managed KMS key "
+                "(create or import the table with its encryption_key), or omit ledger"
+            )
         self._provider = provider or CognitoUserAttributesProvider.of(
             Stack.of(self), ledger=ledger, requested_by=self.node.path
         )

@@ -28,6 +28,8 @@ _PLACEHOLDER: Final = "placeholder"
 _PACKAGE: Final = "user_attributes"
 # CloudFormation resolves dynamic references before the custom resource sees the value.
 _DYNAMIC_REFERENCE: Final = "{{resolve:"
+# ...except these, which the Lambda's rules refuse: the secret would reach the event in clear.
+_SECRET_DYNAMIC_REFERENCES: Final = ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:")
 _TOKEN_MARKERS: Final = ("${Token[", "#{Token[")
 
 
@@ -42,7 +44,7 @@ class _Rules:
 def is_deploy_time(text: str) -> bool:
     """Whether ``text`` is only known at deploy time (a CDK token or a dynamic reference)."""
     if _DYNAMIC_REFERENCE in text:
-        return True
+        return not any(marker in text for marker in _SECRET_DYNAMIC_REFERENCES)
     # Every string token carries one of these markers; asking jsii costs a round trip to Node,
     # which a synth of thousands of users would pay several times per user.
     return any(marker in text for marker in _TOKEN_MARKERS) and Token.is_unresolved(text)

@@ -53,6 +53,8 @@ def load_seed_document(text: str, *, source: str) -> object:
         raise SeedConfigError(f"{source}: {where}not valid YAML: {error.problem}") from None
     except yaml.YAMLError:
         raise SeedConfigError(f"{source}: not valid YAML") from None
+    except RecursionError:
+        raise SeedConfigError(f"{source}: not valid YAML: nested too deeply") from None
 
 
 def parse_seed_users(
@@ -114,7 +116,7 @@ def _parse_user(raw: object, *, where: str, default_pool: str | None, override: 
     username = raw.get("username")
     if not isinstance(username, str) or not username:
         raise SeedConfigError(f"{where}: username: required, a non-empty string{_hint(username)}")
-    where = f"{where} ({username})"
+    where = f"{where} ({_show(username)})"
     _refuse_unknown(raw, _USER_FIELDS, where)
     own_pool = raw.get("userPoolId")
     if own_pool is not None and not isinstance(own_pool, str):
@@ -156,10 +158,14 @@ def _parse_attributes(raw: object, where: str) -> dict[str, str | None]:
             f"{where}: attributes: required, a mapping of attribute names to values"
         )
     attributes: dict[str, str | None] = {}
+    seen: dict[str, str] = {}
     for name, value in raw.items():
         if not isinstance(name, str):
             raise SeedConfigError(f"{where}: attributes: names must be strings{_hint(name)}")
         problem = attribute_name_problem(name)
+        if problem is None and name.lower() in seen:
+            problem = f"declared more than once (see {_show(seen[name.lower()])})"
+        seen[name.lower()] = name
         if problem is None and value is not None:
             problem = (
                 value_problem(name, value)
@@ -224,6 +230,8 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
         keys: set[object] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults`: merged keys may be overridden, as YAML intends
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, Hashable):
                 continue  # SafeLoader refuses it with its own message

@@ -70,6 +70,7 @@ _KNOWN_KEYS: Final = frozenset(
     }
 )
 _POOL_ID: Final = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
+_SECRET_DYNAMIC_REFERENCE: Final = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):")
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
 _INTEGER: Final = re.compile(r"-?[0-9]+")
 _SECRET_ARN: Final = re.compile(
@@ -169,6 +170,13 @@ def value_problem(name: str, value: str) -> str | None:
         return "value is empty; declare the attribute absent (null) to remove it"
     if "\x00" in value:
         return "value contains a NUL character"
+    if _SECRET_DYNAMIC_REFERENCE.search(value):
+        # CloudFormation would resolve it into the event, and so into the ledger and this
+        # handler's memory, as a plain value.
+        return (
+            "a CloudFormation dynamic reference ({{resolve:...}}) is not allowed in a value; "
+            "declare a secret reference instead"
+        )
     if name in BOOLEAN_ATTRIBUTES and value not in ("true", "false"):
         return 'value must be "true" or "false"'
     if name == "phone_number" and not _E164.fullmatch(value):

@@ -8,6 +8,7 @@ import pytest
 from aws_cdk import App, CfnParameter, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from stacks import CognitoUserAttributes
@@ -22,11 +23,14 @@ def pool(stack: Stack) -> cognito.IUserPool:
 
 
 def caller_table(stack: Stack, construct_id: str) -> dynamodb.Table:
+    """A caller's ledger: like the construct's own, encrypted with the caller's key."""
     return dynamodb.Table(
         stack,
         construct_id,
         partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=kms.Key(stack, f"{construct_id}Key", enable_key_rotation=True),
     )
 
 
@@ -66,7 +70,7 @@ def test_deploy_time_values_skip_only_the_value_checks(
         username=CfnParameter(stack, "Username").value_as_string,
         attributes={
             "phone_number": phone,
-            "custom:api_key_ref": "{{resolve:secretsmanager:ci-bot:SecretString:key}}",
+            "custom:api_key_ref": "{{resolve:ssm:/ci-bot/api-key-ref}}",
         },
     )
     with pytest.raises(ValueError, match=r"custom:this_name_is_far_too_long"):
@@ -94,7 +98,7 @@ def test_caller_ledger_is_used_instead_of_creating_one(
         )
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.resource_count_is("AWS::KMS::Key", 0)
+    template.resource_count_is("AWS::KMS::Key", 1)  # the caller's, none of the construct's
     template.resource_count_is("AWS::Lambda::Function", 1)
     [table_id] = template.find_resources("AWS::DynamoDB::Table")
     template.has_resource_properties(

@@ -216,8 +216,8 @@ USER = "userPoolId: eu-west-1_Default1\nusers:\n  - username: ci-bot\n"
         ),
         pytest.param(
             USER + f"    attributes: {{custom:tenant: {SECRET}, custom:Tenant: {SECRET}}}",
-            "users[0] (ci-bot): UserAttributes[1] (custom:tenant): declared more than once "
-            "(see custom:Tenant)",
+            "users[0] (ci-bot): attributes.custom:Tenant: declared more than once "
+            "(see custom:tenant)",
             id="names-differ-only-in-case",
         ),
         pytest.param(
