@@ -6,6 +6,7 @@ from .cognito_user_attributes import (
     CognitoUserAttributesProvider,
     OnDelete,
 )
+from .secret_reference import SecretReference
 from .seed_users import (
     MAX_INLINE_USERS,
     MAX_USERS_PER_SHARD,
@@ -31,6 +32,7 @@ __all__ = [
     "CognitoUserAttributesProvider",
     "OnDelete",
     "Placement",
+    "SecretReference",
     "SeedConfigError",
     "SeedUser",
     "SeedUsers",

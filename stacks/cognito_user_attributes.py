@@ -21,6 +21,7 @@ from constructs import Construct
 
 from .lambda_bundle import lambda_code
 from .runtime_rules import declaration_problem
+from .secret_reference import SecretReference
 
 RESOURCE_TYPE: Final = "Custom::CognitoUserAttributes"
 LAMBDA_TIMEOUT: Final = Duration.minutes(3)
@@ -73,7 +74,7 @@ def resource_properties(
     *,
     user_pool_id: str,
     username: str,
-    attributes: Mapping[str, str | None],
+    attributes: Mapping[str, str | SecretReference | None],
     client_metadata: Mapping[str, str] | None = None,
     on_delete: OnDelete = OnDelete.RESTORE,
     mark_contacts_verified: bool = True,
@@ -86,7 +87,9 @@ def resource_properties(
         "UserPoolId": user_pool_id,
         "Username": username,
         "UserAttributes": [
-            {"Name": name, "Value": value}
+            {"Name": name, "ValueFrom": value.value_from()}
+            if isinstance(value, SecretReference)
+            else {"Name": name, "Value": value}
             for name, value in sorted(attributes.items())
             if value is not None
         ],
@@ -128,7 +131,7 @@ class CognitoUserAttributes(Construct):
         *,
         user_pool: cognito.IUserPool,
         username: str,
-        attributes: Mapping[str, str | None],
+        attributes: Mapping[str, str | SecretReference | None],
         client_metadata: Mapping[str, str] | None = None,
         on_delete: OnDelete = OnDelete.RESTORE,
         mark_contacts_verified: bool = True,
@@ -183,6 +186,9 @@ class CognitoUserAttributes(Construct):
             Stack.of(self), ledger=ledger, requested_by=self.node.path
         )
         self._provider.allow_pool(user_pool)
+        for value in attributes.values():
+            if isinstance(value, SecretReference):
+                self._provider.allow_secret(value)
         self._resource = CustomResource(
             self,
             "Resource",
@@ -369,6 +375,8 @@ class CognitoUserAttributesProvider(Construct):
         self._pool_statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
         self._pool_arns: set[str] = set()
         self._pools_seen: dict[int, cognito.IUserPool] = {}
+        self._secret_statements: dict[str, iam.PolicyStatement] = {}
+        self._secret_arns: set[str] = set()
         self.policy = iam.Policy(
             self, "CognitoAccess", roles=[role], statements=[self._pool_statement]
         )
@@ -387,6 +395,18 @@ class CognitoUserAttributesProvider(Construct):
         if arn not in self._pool_arns:
             self._pool_arns.add(arn)
             self._pool_statement.add_resources(arn)
+
+    def allow_secret(self, reference: SecretReference) -> None:
+        """Let the function read exactly the secret or parameter ``reference`` names."""
+        statement = self._secret_statements.get(reference.action())
+        if statement is None:
+            statement = iam.PolicyStatement(actions=[reference.action()])
+            self._secret_statements[reference.action()] = statement
+            self.policy.add_statements(statement)
+        arn = reference.resource_arn(self)
+        if arn not in self._secret_arns:
+            self._secret_arns.add(arn)
+            statement.add_resources(arn)
 
     def _default_ledger(self) -> dynamodb.Table:
         key = kms.Key(

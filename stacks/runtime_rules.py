@@ -88,7 +88,13 @@ def _checkable(properties: Mapping[str, object]) -> dict[str, object]:
         known: list[object] = []
         names_only: list[object] = []
         for item in attributes:
-            if not isinstance(item, Mapping) or not _deploy_time(item.get("Value")):
+            value_from = item.get("ValueFrom") if isinstance(item, Mapping) else None
+            reference_at_deploy = isinstance(value_from, Mapping) and any(
+                _deploy_time(part) for part in value_from.values()
+            )
+            if not isinstance(item, Mapping) or not (
+                _deploy_time(item.get("Value")) or reference_at_deploy
+            ):
                 known.append(item)
             elif not _deploy_time(item.get("Name")):
                 names_only.append(item.get("Name"))

@@ -16,6 +16,7 @@ import yaml
 
 from .cognito_user_attributes import OnDelete, resource_properties
 from .runtime_rules import attribute_name_problem, declaration_problem, value_problem
+from .secret_reference import SecretReference
 
 _TOP_LEVEL_FIELDS: Final = ("userPoolId", "users")
 _USER_FIELDS: Final = ("username", "userPoolId", "attributes", "clientMetadata", "onDelete")
@@ -31,7 +32,7 @@ class SeedUser:
 
     user_pool_id: str
     username: str
-    attributes: Mapping[str, str | None]
+    attributes: Mapping[str, str | SecretReference | None]
     """Attribute name to value; None keeps the attribute absent while declared."""
     client_metadata: Mapping[str, str] = field(default_factory=dict)
     on_delete: OnDelete = OnDelete.RESTORE
@@ -152,12 +153,12 @@ def _parse_user(raw: object, *, where: str, default_pool: str | None, override: 
     return user
 
 
-def _parse_attributes(raw: object, where: str) -> dict[str, str | None]:
+def _parse_attributes(raw: object, where: str) -> dict[str, str | SecretReference | None]:
     if not isinstance(raw, Mapping) or not raw:
         raise SeedConfigError(
             f"{where}: attributes: required, a mapping of attribute names to values"
         )
-    attributes: dict[str, str | None] = {}
+    attributes: dict[str, str | SecretReference | None] = {}
     seen: dict[str, str] = {}
     for name, value in raw.items():
         if not isinstance(name, str):
@@ -166,6 +167,9 @@ def _parse_attributes(raw: object, where: str) -> dict[str, str | None]:
         if problem is None and name.lower() in seen:
             problem = f"declared more than once (see {_show(seen[name.lower()])})"
         seen[name.lower()] = name
+        if problem is None and isinstance(value, Mapping):
+            attributes[name] = _parse_reference(value, f"{where}: attributes.{_show(name)}")
+            continue
         if problem is None and value is not None:
             problem = (
                 value_problem(name, value)
@@ -176,6 +180,36 @@ def _parse_attributes(raw: object, where: str) -> dict[str, str | None]:
             raise SeedConfigError(f"{where}: attributes.{_show(name)}: {problem}")
         attributes[name] = value
     return attributes
+
+
+_SECRET_FIELDS: Final = ("secret", "jsonKey", "versionStage", "versionId")
+_PARAMETER_FIELDS: Final = ("ssmParameter", "version")
+
+
+def _parse_reference(raw: Mapping[object, object], where: str) -> SecretReference:
+    """``{secret: <ARN>, jsonKey?, versionStage?, versionId?}`` or
+    ``{ssmParameter: <name>, version?}``: the value is read at deploy time."""
+    known = _SECRET_FIELDS if "secret" in raw else _PARAMETER_FIELDS
+    _refuse_unknown(raw, known, where)
+    fields: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(value, str) or not value:
+            raise SeedConfigError(
+                f"{where}.{_show(str(key))}: must be a non-empty string{_hint(value)}"
+            )
+        fields[str(key)] = value
+    if "secret" in fields:
+        return SecretReference.from_secret_arn(
+            fields["secret"],
+            json_key=fields.get("jsonKey"),
+            version_stage=fields.get("versionStage"),
+            version_id=fields.get("versionId"),
+        )
+    if "ssmParameter" not in fields:
+        raise SeedConfigError(f"{where}: a reference needs secret (an ARN) or ssmParameter")
+    return SecretReference.from_parameter_name(
+        fields["ssmParameter"], version=fields.get("version")
+    )
 
 
 def _parse_client_metadata(raw: object, where: str) -> dict[str, str]:
