@@ -20,7 +20,7 @@ from user_attributes.aws_clients import (
     secretsmanager_client,
     ssm_client,
 )
-from user_attributes.cfn_response import OneAnswerCfnResource
+from user_attributes.cfn_response import OneAnswerCfnResource, clamp_reason
 from user_attributes.cognito import CognitoUsers
 from user_attributes.errors import UserAttributesError
 from user_attributes.identity import timed_out_physical_id
@@ -68,7 +68,8 @@ def _helper() -> OneAnswerCfnResource:
             outcome = step(resource_event, deadline)
             helper.PhysicalResourceId = outcome.physical_id
             if outcome.error is not None:
-                raise StepFailedError(outcome.error)
+                # crhelper logs the message whole: keep the log line as short as the Reason.
+                raise StepFailedError(clamp_reason(outcome.error))
             return outcome.physical_id
 
         return wrapped
