@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
 # Node 20 works for jsii but makes it print an end-of-life banner on every synth.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
@@ -31,7 +32,7 @@ typecheck: setup
 
 # pytest exits 5 when it collected nothing: for this suite that is a failure, not a pass.
 unit: setup
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck unit
