@@ -182,6 +182,7 @@ def _parse_attributes(raw: object, where: str) -> dict[str, str | SecretReferenc
     return attributes
 
 
+NOT_A_VALUE: Final = "must be a string, or a reference: {secret: <ARN>} or {ssmParameter: <name>}"
 _SECRET_FIELDS: Final = ("secret", "jsonKey", "versionStage", "versionId")
 _PARAMETER_FIELDS: Final = ("ssmParameter", "version")
 
@@ -189,6 +190,8 @@ _PARAMETER_FIELDS: Final = ("ssmParameter", "version")
 def _parse_reference(raw: Mapping[object, object], where: str) -> SecretReference:
     """``{secret: <ARN>, jsonKey?, versionStage?, versionId?}`` or
     ``{ssmParameter: <name>, version?}``: the value is read at deploy time."""
+    if "secret" not in raw and "ssmParameter" not in raw:
+        raise SeedConfigError(f"{where}: {NOT_A_VALUE}")
     known = _SECRET_FIELDS if "secret" in raw else _PARAMETER_FIELDS
     _refuse_unknown(raw, known, where)
     fields: dict[str, str] = {}
@@ -205,8 +208,6 @@ def _parse_reference(raw: Mapping[object, object], where: str) -> SecretReferenc
             version_stage=fields.get("versionStage"),
             version_id=fields.get("versionId"),
         )
-    if "ssmParameter" not in fields:
-        raise SeedConfigError(f"{where}: a reference needs secret (an ARN) or ssmParameter")
     return SecretReference.from_parameter_name(
         fields["ssmParameter"], version=fields.get("version")
     )

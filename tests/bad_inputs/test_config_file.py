@@ -296,7 +296,8 @@ ROWS = [
     # -- nested objects -----------------------------------------------------------------------
     pytest.param(
         with_attributes(f"{{nickname: {{first: {SECRET}}}}}"),
-        "users[0] (ci-bot): attributes.nickname: must be a string",
+        "users[0] (ci-bot): attributes.nickname: must be a string, or a reference: "
+        "{secret: <ARN>} or {ssmParameter: <name>}",
         id="nested-value",
     ),
     pytest.param(
