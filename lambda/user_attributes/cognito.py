@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,16 +45,10 @@ class CognitoUsers:
 
     def admin_get_user(self, target: Target) -> CanonicalUser:
         """The user's canonical username and live attributes; ``UserNotFound`` if absent."""
-        try:
+        with _calling("AdminGetUser", missing_user=True):
             response = self._client.admin_get_user(
                 UserPoolId=target.user_pool_id, Username=target.username
             )
-        except ClientError as error:
-            if error_code(error) == "UserNotFoundException":
-                raise UserNotFound("the user does not exist in the user pool") from None
-            raise _failed("AdminGetUser", error, ()) from None
-        except BotoCoreError as error:
-            raise AwsCallFailed("AdminGetUser", type(error).__name__) from None
         return CanonicalUser(
             user_pool_id=target.user_pool_id,
             username=response["Username"],
@@ -68,12 +63,8 @@ class CognitoUsers:
         cached = self._schemas.get(user_pool_id)
         if cached is not None and now - cached[0] < SCHEMA_CACHE_SECONDS:
             return cached[1]
-        try:
+        with _calling("DescribeUserPool"):
             pool = self._client.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
-        except ClientError as error:
-            raise _failed("DescribeUserPool", error, ()) from None
-        except BotoCoreError as error:
-            raise AwsCallFailed("DescribeUserPool", type(error).__name__) from None
         schema = pool_schema(pool.get("SchemaAttributes", []))
         self._schemas[user_pool_id] = (now, schema)
         return schema
@@ -84,33 +75,40 @@ class CognitoUsers:
         extra = {"ClientMetadata": dict(client_metadata)} if client_metadata else {}
         if self._before_write is not None:
             self._before_write()
-        try:
+        with _calling(
+            "AdminUpdateUserAttributes", sent=[*values.values(), *client_metadata.values()]
+        ):
             self._client.admin_update_user_attributes(
                 UserPoolId=user.user_pool_id,
                 Username=user.username,
                 UserAttributes=[{"Name": name, "Value": value} for name, value in values.items()],
                 **extra,
             )
-        except ClientError as error:
-            raise _failed(
-                "AdminUpdateUserAttributes", error, [*values.values(), *client_metadata.values()]
-            ) from None
-        except BotoCoreError as error:
-            raise AwsCallFailed("AdminUpdateUserAttributes", type(error).__name__) from None
 
     def admin_delete_user_attributes(self, user: CanonicalUser, names: Iterable[str]) -> None:
         if self._before_write is not None:
             self._before_write()
-        try:
+        with _calling("AdminDeleteUserAttributes"):
             self._client.admin_delete_user_attributes(
                 UserPoolId=user.user_pool_id,
                 Username=user.username,
                 UserAttributeNames=sorted(names),
             )
-        except ClientError as error:
-            raise _failed("AdminDeleteUserAttributes", error, ()) from None
-        except BotoCoreError as error:
-            raise AwsCallFailed("AdminDeleteUserAttributes", type(error).__name__) from None
+
+
+@contextmanager
+def _calling(
+    action: str, sent: Iterable[str] = (), *, missing_user: bool = False
+) -> Iterator[None]:
+    """Turn a failed call into ``UserNotFound`` (when asked) or ``AwsCallFailed``."""
+    try:
+        yield
+    except ClientError as error:
+        if missing_user and error_code(error) == "UserNotFoundException":
+            raise UserNotFound("the user does not exist in the user pool") from None
+        raise _failed(action, error, sent) from None
+    except BotoCoreError as error:
+        raise AwsCallFailed(action, type(error).__name__) from None
 
 
 def _failed(action: str, error: ClientError, sent: Iterable[str]) -> AwsCallFailed:
