@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_clients import error_code
-from .errors import AwsCallFailed, UserNotFound
+from .errors import AwsCallFailed, PoolNotFound, UserNotFound
 from .model import CanonicalUser, Target
 from .schema import PoolSchema, pool_schema
 
@@ -44,7 +44,8 @@ class CognitoUsers:
         self._schemas: dict[str, tuple[float, PoolSchema]] = {}
 
     def admin_get_user(self, target: Target) -> CanonicalUser:
-        """The user's canonical username and live attributes; ``UserNotFound`` if absent."""
+        """The user's canonical username and live attributes; ``UserNotFound`` if absent,
+        ``PoolNotFound`` if the pool is."""
         with _calling("AdminGetUser", missing_user=True):
             response = self._client.admin_get_user(
                 UserPoolId=target.user_pool_id, Username=target.username
@@ -106,6 +107,9 @@ def _calling(
     except ClientError as error:
         if missing_user and error_code(error) == "UserNotFoundException":
             raise UserNotFound("the user does not exist in the user pool") from None
+        # Cognito answers ResourceNotFoundException for a pool id that names no pool.
+        if missing_user and error_code(error) == "ResourceNotFoundException":
+            raise PoolNotFound("the user pool does not exist") from None
         raise _failed(action, error, sent) from None
     except BotoCoreError as error:
         raise AwsCallFailed(action, type(error).__name__) from None

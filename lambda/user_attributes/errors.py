@@ -25,6 +25,16 @@ class UserNotFound(UserAttributesError):
     """The declared user does not exist in the pool."""
 
 
+class PoolNotFound(UserNotFound):
+    """The user pool itself does not exist (a typo in the id, or the pool was deleted): for a
+    Delete, as for a missing user, there is no user left to restore."""
+
+
+class OwnerUnknown(UserAttributesError):
+    """An Update carries a physical id we issued, but the ledger does not know its owner: the
+    ledger was replaced, so the live values are seeded ones, not originals."""
+
+
 class AwsCallFailed(UserAttributesError):
     """A Cognito or DynamoDB call failed; names the action and the error code."""
 

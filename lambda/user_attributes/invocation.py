@@ -61,8 +61,11 @@ class Deadline:
         *,
         now_ms: Callable[[], int],
         responded: Callable[[], bool] = lambda: False,
+        started_ms: int | None = None,
     ) -> None:
         self.deadline_ms = deadline_ms
+        self.started_ms = now_ms() if started_ms is None else started_ms
+        """When the invocation began: a Delete that released this owner later makes it dead."""
         self._now_ms = now_ms
         self._responded = responded
 

@@ -9,8 +9,10 @@ Item layout (``pk`` = ``USER#<pool>#<username>``):
 - ``CLAIM#<attribute>``: ``original`` (S) or ``original_absent``, ``owners`` (M: owner id ->
   ``{value | absent | ref, at}``: a secret is stored as its reference), ``version``;
 - ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``, ``created_by``
-  (the RequestId that created it);
-- ``TOMBSTONE#<owner id>``: ``until_ms`` (Creates refused until then), ``request_ids`` (SS:
+  (the RequestId that created it), ``stack_id``, ``logical_resource_id`` and ``physical_id``
+  (where it comes from; absent in records written before they were kept);
+- ``TOMBSTONE#<owner id>``: ``until_ms`` (when a Delete released the owner unanswered: a
+  Create whose invocation started before then is refused), ``request_ids`` (SS:
   Create/Update requests whose owner a Delete released; a late duplicate delivery is refused),
   ``expires_at`` (DynamoDB TTL, epoch seconds).
 """
@@ -29,6 +31,7 @@ from .model import (
     ABSENT,
     Claim,
     Declared,
+    OwnerOrigin,
     OwnerRecord,
     OwnerValue,
     SecretRef,
@@ -51,6 +54,7 @@ MAX_TRANSACTION_ITEMS: Final = 100
 TOMBSTONE_DAYS: Final = 7
 """Longer than Lambda keeps an asynchronous event (6 hours at most): no duplicate outlives it."""
 _CONFLICT_CODES: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+_ORIGIN_FIELDS: Final = ("stack_id", "logical_resource_id", "physical_id")
 
 Item = Mapping[str, "AttributeValueTypeDef"]
 
@@ -65,6 +69,10 @@ class Ledger:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
+
+    @property
+    def table_name(self) -> str:
+        return self._table
 
     def query(self, user_pool_id: str, username: str) -> UserLedger:
         """Everything the ledger holds for one user, read consistently."""
@@ -115,12 +123,14 @@ class Ledger:
         request_id: str | None = None,
         tombstone: tuple[str, int] | None = None,
         dead_requests: frozenset[str] = frozenset(),
+        owner_absent: str | None = None,
     ) -> None:
         """Apply claim and owner changes atomically, each conditioned on the version read.
 
-        ``refuse_if_tombstoned`` (owner id, now ms) makes the transaction fail if a live
-        tombstone exists for that owner, or one that names ``request_id`` as dead;
-        ``tombstone`` (owner id, until ms) writes one, adding ``dead_requests`` to it.
+        ``refuse_if_tombstoned`` (owner id, the invocation's start ms) makes the transaction
+        fail if a Delete tombstoned that owner at or after that start, or named ``request_id``
+        dead; ``tombstone`` (owner id, ms) writes one, adding ``dead_requests`` to it;
+        ``owner_absent`` (owner id) makes it fail if that owner's record exists meanwhile.
         Raises ``LedgerConflict`` when another writer changed an item since it was read.
         """
         pk = partition_key(user_pool_id, username)
@@ -140,6 +150,16 @@ class Ledger:
                             ":now": {"N": str(now_ms)},
                             ":request": {"S": request_id or "-"},
                         },
+                    }
+                }
+            )
+        if owner_absent is not None:
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": {"pk": {"S": pk}, "sk": {"S": f"OWNER#{owner_absent}"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 }
             )
@@ -298,12 +318,17 @@ def _claim_from_item(item: Item) -> Claim:
 
 
 def _owner_to_item(owner: OwnerRecord) -> dict[str, AttributeValueTypeDef]:
-    return {
+    item: dict[str, AttributeValueTypeDef] = {
         "attributes": {"L": [{"S": name} for name in sorted(owner.attributes)]},
         "version": {"N": str(owner.version)},
         "lease_until_ms": {"N": str(owner.lease_until_ms)},
         "created_by": {"S": owner.created_by},
     }
+    for name in _ORIGIN_FIELDS:
+        text = getattr(owner.origin, name)
+        if text:
+            item[name] = {"S": text}
+    return item
 
 
 def _owner_from_item(item: Item) -> OwnerRecord:
@@ -312,6 +337,7 @@ def _owner_from_item(item: Item) -> OwnerRecord:
         version=int(item["version"]["N"]),
         lease_until_ms=int(item["lease_until_ms"]["N"]),
         created_by=item.get("created_by", {}).get("S", ""),
+        origin=OwnerOrigin(**{name: item.get(name, {}).get("S", "") for name in _ORIGIN_FIELDS}),
     )
 
 

@@ -19,6 +19,8 @@ from .errors import (
     CreateRefused,
     InvalidDeclaration,
     LedgerConflict,
+    OwnerUnknown,
+    PoolNotFound,
     UserAttributesError,
     UserNotFound,
 )
@@ -33,7 +35,15 @@ from .invocation import (
     provisional_physical_id,
 )
 from .ledger import Ledger
-from .model import CanonicalUser, Declared, OnDelete, SecretRef, Target, UserLedger
+from .model import (
+    CanonicalUser,
+    Declared,
+    OnDelete,
+    OwnerOrigin,
+    SecretRef,
+    Target,
+    UserLedger,
+)
 from .plan import CognitoWrites, Plan, declared_values, plan_reconcile, references_needed
 from .properties import parse_properties, value_problem
 from .schema import schema_problems
@@ -81,6 +91,7 @@ class AttributeLifecycle:
             deadline,
             failure_physical_id=None,
             request_id=event.request_id,
+            event=event,
         )
 
     def update(self, event: ResourceEvent, deadline: Deadline) -> Outcome:
@@ -94,6 +105,7 @@ class AttributeLifecycle:
         except InvalidDeclaration as error:
             return Outcome(sent_id, f"invalid properties: {error}")
         owner = owner_id(event.stack_id, event.logical_resource_id, declaration.target)
+        sent = parse_physical_id(sent_id)
         outcome = self._apply(
             owner,
             declaration.target,
@@ -102,8 +114,11 @@ class AttributeLifecycle:
             deadline,
             failure_physical_id=sent_id,
             request_id=event.request_id,
+            event=event,
+            # Our id for this very owner says a Create succeeded: a ledger without the owner
+            # is not the one that recorded its originals.
+            owner_must_exist=sent is not None and sent.owner_id == owner,
         )
-        sent = parse_physical_id(sent_id)
         if outcome.error is not None:
             return outcome
         if sent is not None and sent.owner_id == owner:
@@ -154,6 +169,8 @@ class AttributeLifecycle:
         *,
         failure_physical_id: str | None,
         request_id: str,
+        event: ResourceEvent,
+        owner_must_exist: bool = False,
     ) -> Outcome:
         fallback = failure_physical_id or str(
             PhysicalId(owner, target.user_pool_id, target.username)
@@ -167,6 +184,12 @@ class AttributeLifecycle:
             )
         try:
             user = self._cognito.admin_get_user(target)
+        except PoolNotFound:
+            return Outcome(
+                fallback,
+                "AdminGetUser failed: ResourceNotFoundException: UserPoolId: no such user pool "
+                f"{target.user_pool_id}",
+            )
         except UserNotFound:
             return Outcome(fallback, f"Username: no such user in user pool {target.user_pool_id}")
         except UserAttributesError as error:
@@ -195,6 +218,8 @@ class AttributeLifecycle:
                 client_metadata=client_metadata,
                 secrets=secrets,
                 request_id=request_id,
+                origin=OwnerOrigin(event.stack_id, event.logical_resource_id, physical_id),
+                owner_must_exist=owner_must_exist,
             )
         except UserAttributesError as error:
             return Outcome(failure_id, str(error))
@@ -278,8 +303,10 @@ class AttributeLifecycle:
         """Release every claim of this owner; restore where it was the last owner.
 
         The owner comes from our physical id, else (CloudFormation invented the id because
-        the Create never answered) from the event. An owner the ledger does not know, or a
-        user that no longer exists, is SUCCESS with nothing to write to Cognito.
+        the Create never answered) from the event. A rollback never sticks: an owner the ledger
+        does not know (any refused or failed Create), properties that never parsed, or a user
+        or pool that no longer exists, is SUCCESS with nothing written to Cognito. FAILED
+        means something may need restoring and could not be; its Reason says how to release.
         """
         sent_id = event.physical_resource_id or provisional_physical_id(event)
         on_release, client_metadata = lenient_delete_options(event.properties)
@@ -287,8 +314,10 @@ class AttributeLifecycle:
         if ours is not None:
             owner, target = ours.owner_id, Target(ours.user_pool_id, ours.username)
         else:
-            declared = lenient_target(event.properties)
-            if declared is None:
+            try:
+                declared = parse_properties(event.properties).target
+            except InvalidDeclaration:
+                # A Create with these properties was refused before it could claim anything.
                 return Outcome(sent_id)
             owner = owner_id(event.stack_id, event.logical_resource_id, declared)
             target = declared
@@ -306,7 +335,11 @@ class AttributeLifecycle:
                 await_writer=ours is None or ours.timed_out,
             )
         except UserAttributesError as error:
-            return Outcome(sent_id, str(error))
+            return Outcome(
+                sent_id,
+                f"{error}; retry, or skip this resource and release owner {owner[:12]} by hand "
+                "(README runbook)",
+            )
         return Outcome(sent_id)
 
     def _release(
@@ -322,9 +355,48 @@ class AttributeLifecycle:
     ) -> None:
         """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
         owner); with ``await_writer``, wait out its lease first; with ``unanswered``, leave a
-        tombstone."""
-        user, canonical = self._lookup(target)
-        ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
+        tombstone.
+
+        Our physical id names the ledger partition, so the ledger is read first and Cognito
+        only when the owner holds something: a Delete after a Create refused for a missing
+        pool or user, or for a pool id that is not one, calls nothing that can fail on it.
+        """
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                self._release_once(
+                    owner,
+                    target,
+                    on_release,
+                    client_metadata,
+                    deadline,
+                    unanswered=unanswered,
+                    await_writer=await_writer,
+                )
+                return
+            except LedgerConflict:
+                logger.info("owner %s: ledger conflict, attempt %d", owner[:12], attempt + 1)
+        raise LedgerConflict(f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts")
+
+    def _release_once(
+        self,
+        owner: str,
+        target: Target,
+        on_release: OnDelete,
+        client_metadata: Mapping[str, str],
+        deadline: Deadline,
+        *,
+        unanswered: bool,
+        await_writer: bool,
+    ) -> None:
+        if unanswered:
+            user, canonical = self._lookup(target)
+            ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
+        else:
+            ledger = self._ledger.query(target.user_pool_id, target.username)
+            if owner in ledger.owners:
+                user, canonical = self._lookup(target)
+            else:
+                user, canonical = None, CanonicalUser(target.user_pool_id, target.username, {})
         if await_writer and self._await_lease(owner, ledger, deadline):
             # The writer may have changed the user while we waited: read both again.
             user, canonical = self._lookup(target)
@@ -333,18 +405,19 @@ class AttributeLifecycle:
         # A later (duplicate) delivery of the event that created this owner must not create it
         # again once this Delete has released it.
         dead = frozenset({record.created_by} - {""}) if record else frozenset()
-        tombstone = (
-            (owner, deadline.deadline_ms if unanswered else 0) if unanswered or dead else None
-        )
+        tombstone = (owner, self._now_ms() if unanswered else 0) if unanswered or dead else None
         if record is None:
             if tombstone is not None:
                 deadline.check()
+                # A Create committing between our read and this write would be an owner no
+                # event releases: the tombstone lands only while the owner is still absent.
                 self._ledger.transact(
                     canonical.user_pool_id,
                     canonical.username,
                     claims=(),
                     owner=None,
                     tombstone=tombstone,
+                    owner_absent=owner,
                 )
             logger.info("owner %s: not in the ledger, nothing to release", owner[:12])
             return
@@ -363,7 +436,8 @@ class AttributeLifecycle:
         _log_step("released", owner, plan)
 
     def _lookup(self, target: Target) -> tuple[CanonicalUser | None, CanonicalUser]:
-        """The user (None if it no longer exists) and the identity its ledger partition uses."""
+        """The user (None if it or its pool no longer exists) and the identity its ledger
+        partition uses."""
         try:
             user = self._cognito.admin_get_user(target)
         except UserNotFound:
@@ -401,6 +475,8 @@ class AttributeLifecycle:
         tombstone: tuple[str, int] | None = None,
         dead_requests: frozenset[str] = frozenset(),
         request_id: str = "",
+        origin: OwnerOrigin | None = None,
+        owner_must_exist: bool = False,
     ) -> tuple[UserLedger, Plan]:
         """Plan, put released attributes back, commit the ledger; retry when another writer
         changed the ledger in between. Returns the ledger as read, and the committed plan."""
@@ -408,16 +484,22 @@ class AttributeLifecycle:
         for attempt in range(CONFLICT_ATTEMPTS):
             if ledger is None:
                 ledger = self._ledger.query(user.user_pool_id, user.username)
-            now = self._now_ms()
             new_owner = owner not in ledger.owners and bool(desired)
-            if new_owner and ledger.tombstones.get(owner, 0) > now:
+            if new_owner and owner_must_exist:
+                raise OwnerUnknown(
+                    f"the ledger table {self._ledger.table_name} does not know this resource's "
+                    f"owner {owner[:12]}: it was replaced or another table is configured, so "
+                    "the live values are not originals; nothing written. Point the stack back "
+                    "at the ledger that recorded them, or release the resource (README runbook)"
+                )
+            if new_owner and ledger.tombstones.get(owner, -1) >= deadline.started_ms:
                 raise CreateRefused(
-                    "a Delete for this resource ran moments ago (its Create never answered); "
-                    "refusing a late duplicate Create"
+                    "a Delete released this resource after this invocation started (its "
+                    "Create never answered); refusing the dead Create"
                 )
             if new_owner and request_id in ledger.dead_requests.get(owner, frozenset()):
                 raise CreateRefused(
-                    "this request's resource was already deleted; refusing its late duplicate"
+                    "a Delete already released this request's resource; refusing its late duplicate"
                 )
             self._read_secrets(references_needed(ledger, owner, desired), resolved)
             plan = plan_reconcile(
@@ -429,6 +511,7 @@ class AttributeLifecycle:
                 lease_until_ms=deadline.deadline_ms,
                 resolved=resolved,
                 request_id=request_id,
+                origin=origin,
             )
             if write_cognito:
                 self._write(user, plan.release_writes, client_metadata, deadline)
@@ -440,7 +523,7 @@ class AttributeLifecycle:
                         user.username,
                         claims=plan.claims,
                         owner=plan.owner,
-                        refuse_if_tombstoned=(owner, now) if new_owner else None,
+                        refuse_if_tombstoned=(owner, deadline.started_ms) if new_owner else None,
                         request_id=request_id,
                         tombstone=tombstone,
                         dead_requests=dead_requests,

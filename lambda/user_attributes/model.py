@@ -115,6 +115,16 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class OwnerOrigin:
+    """Where an owner comes from, so an operator can trace one left behind (a cleanup Delete
+    CloudFormation ignored) to its stack. Records written before these were kept hold ""."""
+
+    stack_id: str = ""
+    logical_resource_id: str = ""
+    physical_id: str = ""
+
+
+@dataclass(frozen=True)
 class OwnerRecord:
     """One custom resource instance as the ledger knows it: which attributes it claims.
 
@@ -127,6 +137,7 @@ class OwnerRecord:
     lease_until_ms: int
     created_by: str = ""
     """The RequestId of the event that created this owner (a Delete declares it dead)."""
+    origin: OwnerOrigin = field(default_factory=OwnerOrigin)
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,8 @@ class UserLedger:
     claims: Mapping[str, Claim] = field(default_factory=dict)
     owners: Mapping[str, OwnerRecord] = field(default_factory=dict)
     tombstones: Mapping[str, int] = field(default_factory=dict)
-    """owner id -> epoch ms until which a Create for that owner is refused."""
+    """owner id -> epoch ms of the Delete that released it unanswered: a Create for that owner
+    whose invocation started before then is the dead one (or its duplicate) and is refused."""
     dead_requests: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """owner id -> RequestIds whose (duplicate) delivery must not create that owner again."""
 

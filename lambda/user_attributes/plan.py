@@ -15,6 +15,7 @@ from .model import (
     Claim,
     Declared,
     OnDelete,
+    OwnerOrigin,
     OwnerRecord,
     OwnerValue,
     SecretRef,
@@ -123,6 +124,7 @@ def plan_reconcile(
     lease_until_ms: int = 0,
     resolved: Mapping[SecretRef, str] | None = None,
     request_id: str = "",
+    origin: OwnerOrigin | None = None,
 ) -> Plan:
     """Plan bringing ``owner_id`` to ``desired`` given the ledger and the user's live attributes.
 
@@ -133,6 +135,7 @@ def plan_reconcile(
     - A released attribute goes back to the original when this owner was the last one
       (unless ``on_release`` is RETAIN), else to the latest remaining owner's value.
     - Writes are only what differs from ``live``: an unchanged declaration writes nothing.
+    - The owner record keeps where it comes from (``origin``, else what it held before).
     - A declared reference is claimed as the reference (the ledger never holds what it
       resolves to); ``resolved`` gives the value to write for every reference a target needs
       (``references_needed``).
@@ -176,6 +179,7 @@ def plan_reconcile(
             version=(record.version + 1) if record else 1,
             lease_until_ms=lease_until_ms,
             created_by=record.created_by if record else request_id,
+            origin=origin or (record.origin if record else OwnerOrigin()),
         )
         if wanted
         else None

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import Stubber
 from user_attributes.cognito import SCHEMA_CACHE_SECONDS, CognitoUsers
-from user_attributes.errors import AwsCallFailed, UserNotFound
+from user_attributes.errors import AwsCallFailed, PoolNotFound, UserNotFound
 from user_attributes.model import CanonicalUser, Target
 
 from cfnlocal.seed_pool import create_user, create_user_pool, user_attributes
@@ -105,12 +105,16 @@ def test_admin_get_user_missing_user_raises_user_not_found(users, pool_id):
         users.admin_get_user(Target(pool_id, "nobody"))
 
 
-def test_admin_get_user_other_errors_raise_aws_call_failed(users):
-    with pytest.raises(AwsCallFailed) as caught:
+def test_admin_get_user_in_a_missing_pool_raises_pool_not_found(users):
+    with pytest.raises(PoolNotFound):
         users.admin_get_user(Target("eu-west-1_Missing1", "alice"))
 
+
+def test_admin_get_user_other_errors_raise_aws_call_failed(users, pool_id):
+    with pytest.raises(AwsCallFailed) as caught:
+        users.admin_get_user(Target(pool_id, ""))
+
     assert caught.value.action == "AdminGetUser"
-    assert caught.value.code == "ResourceNotFoundException"
 
 
 # -- DescribeUserPool cache ---------------------------------------------------------------

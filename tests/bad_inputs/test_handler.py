@@ -88,8 +88,8 @@ ROWS: list[Any] = [
     pytest.param(
         lambda w: declare("eu-west-1_Missing1", w.username, VALID),
         lambda w: (
-            "AdminGetUser failed: ResourceNotFoundException: User pool "
-            "eu-west-1_Missing1 does not exist."
+            "AdminGetUser failed: ResourceNotFoundException: UserPoolId: no such user pool "
+            "eu-west-1_Missing1"
         ),
         id="unknown-pool",
     ),
@@ -230,6 +230,45 @@ def test_create_is_refused_with_its_exact_reason_and_writes_nothing(
     assert SECRET_VALUE not in answer.reason
     assert aws_calls.calls[writes:] == []
     assert world(cognito, dynamodb, bad_world.pool_id, bad_world.username) == before
+
+
+@pytest.mark.parametrize(("build", "reason"), ROWS)
+@pytest.mark.parametrize("physical_id", ["reported", "invented"])
+def test_rollback_delete_after_a_refused_create_succeeds_and_writes_nothing(
+    build: Callable[[World], dict[str, Any]],
+    reason: Callable[[World], str],
+    physical_id: str,
+    bad_world: World,
+    driver: Any,
+    aws_calls: Any,
+    cognito: Any,
+    dynamodb: Any,
+) -> None:
+    """DESIGN 4, a rollback never sticks: whatever refused the Create, the Delete CloudFormation
+    sends next (with the id the Create reported, or one it invented after no answer) is
+    SUCCESS and writes nothing to Cognito."""
+    properties = build(bad_world)
+    refused = driver.send("Create", "Candidate", properties)
+    assert refused.status == "FAILED"
+    before = world(cognito, dynamodb, bad_world.pool_id, bad_world.username)
+    writes = len(aws_calls.calls)
+    sent_id = (
+        refused.physical_id
+        if physical_id == "reported"
+        else driver.invented_physical_id("Candidate")
+    )
+
+    deleted = driver.send("Delete", "Candidate", properties, physical_id=sent_id)
+
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert deleted.physical_id == sent_id
+    assert [call for call in aws_calls.calls[writes:] if call.operation.startswith("Admin")] == []
+    after = world(cognito, dynamodb, bad_world.pool_id, bad_world.username)
+    assert after["users"] == before["users"]
+    # After no answer the Delete may leave a tombstone (it refuses a late duplicate), no claim.
+    assert [item for item in after["ledger"] if "TOMBSTONE#" not in str(item)] == [
+        item for item in before["ledger"] if "TOMBSTONE#" not in str(item)
+    ]
 
 
 def test_update_to_a_bad_declaration_is_refused_with_the_same_id_and_writes_nothing(
