@@ -487,10 +487,9 @@ class AttributeLifecycle:
             new_owner = owner not in ledger.owners and bool(desired)
             if new_owner and owner_must_exist:
                 raise OwnerUnknown(
-                    f"the ledger table {self._ledger.table_name} does not know this resource's "
-                    f"owner {owner[:12]}: it was replaced or another table is configured, so "
-                    "the live values are not originals; nothing written. Point the stack back "
-                    "at the ledger that recorded them, or release the resource (README runbook)"
+                    f"owner {owner[:12]} unknown to ledger table {self._ledger.table_name} "
+                    "(replaced?): live values are not originals, nothing written; restore "
+                    "that ledger or release by hand (README runbook)"
                 )
             if new_owner and ledger.tombstones.get(owner, -1) >= deadline.started_ms:
                 raise CreateRefused(

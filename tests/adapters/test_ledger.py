@@ -12,6 +12,7 @@ from user_attributes.ledger import MAX_TRANSACTION_ITEMS, TOMBSTONE_DAYS, Ledger
 from user_attributes.model import (
     ABSENT,
     Claim,
+    OwnerOrigin,
     OwnerRecord,
     OwnerValue,
     SecretRef,
@@ -448,3 +449,29 @@ def test_secret_reference_round_trips_as_a_reference(ledger):
     ledger.transact(POOL, USER, claims=(ClaimChange("custom:api_key", None, claim),), owner=None)
 
     assert ledger.query(POOL, USER).claims["custom:api_key"] == claim
+
+
+def test_owner_record_round_trips_its_origin(ledger):
+    origin = OwnerOrigin("arn:aws:cloudformation:eu-west-1:1:stack/s/1", "Bot", "cua1.x")
+    record = OwnerRecord(frozenset({"nickname"}), version=1, lease_until_ms=0, origin=origin)
+    put(ledger, {"nickname": Claim(ABSENT, {"o1": OwnerValue("v", 1)}, 1)}, {"o1": record})
+
+    assert ledger.query(POOL, USER).owners["o1"].origin == origin
+
+
+def test_owner_record_written_before_origins_were_kept_stays_readable(ledger, client):
+    client.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": partition_key(POOL, USER)},
+            "sk": {"S": "OWNER#o1"},
+            "attributes": {"L": [{"S": "nickname"}]},
+            "version": {"N": "3"},
+            "lease_until_ms": {"N": "0"},
+        },
+    )
+
+    record = ledger.query(POOL, USER).owners["o1"]
+
+    assert record.version == 3
+    assert record.origin == OwnerOrigin()
