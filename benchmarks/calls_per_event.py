@@ -91,6 +91,18 @@ def main() -> int:  # noqa: PLR0915 - the scenarios, read top to bottom
         pool = create_user_pool(cognito, "calls")
         for name in ("alice", "bob", "carol", "dave", "erin", "frank"):
             create_user(cognito, pool, name, {"custom:plan": f"orig-{name}", "nickname": "orig"})
+        verifying = create_user_pool(
+            cognito,
+            "calls-verify-email",
+            AutoVerifiedAttributes=["email"],
+            UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+        )
+        create_user(
+            cognito,
+            verifying,
+            "gina",
+            {"email": "gina-orig@example.com", "email_verified": "false"},
+        )
         boto3.setup_default_session()
         assert boto3.DEFAULT_SESSION is not None
         boto3.DEFAULT_SESSION.events.register("before-call", on_call)
@@ -211,9 +223,36 @@ def main() -> int:  # noqa: PLR0915 - the scenarios, read top to bottom
             minimum(AdminGetUser=1, Query=1, TransactWriteItems=1),
             lambda: driver.delete("Erin"),
         )
+        # In a pool that verifies email before update, an address that must end up unverified
+        # goes out with email_verified=true and a second call sets the flag back.
+        gina = {
+            "UserPoolId": verifying,
+            "Username": "gina",
+            "UserAttributes": [
+                {"Name": "email", "Value": "gina-seed@example.com"},
+                {"Name": "email_verified", "Value": "false"},
+            ],
+        }
+        measure(
+            "Create, unverified email, pool verifies email first",
+            minimum(
+                AdminGetUser=1,
+                DescribeUserPool=1,
+                Query=1,
+                TransactWriteItems=1,
+                AdminUpdateUserAttributes=2,
+            ),
+            lambda: driver.create("Gina", gina),
+        )
+        measure(
+            "Delete, restore unverified email, pool verifies email first",
+            minimum(AdminGetUser=1, Query=1, TransactWriteItems=1, AdminUpdateUserAttributes=2),
+            lambda: driver.delete("Gina"),
+        )
         measure(
             "failed Create (no such user) + its rollback Delete",
-            minimum(AdminGetUser=2, Query=1),
+            # The Delete reads the ledger first and, finding no owner, calls no Cognito.
+            minimum(AdminGetUser=1, Query=1),
             lambda: [
                 inv.answer
                 for inv in driver.create_or_roll_back("Ghost", declare("ghost", custom__plan="x"))

@@ -19,12 +19,13 @@ from contextlib import ExitStack
 import pytest
 from moto import mock_aws
 
-from cfnlocal.cognito_fidelity import strict_cognito
+from cfnlocal.cognito_fidelity import CognitoFidelity, strict_cognito
 from cfnlocal.https_sink import ResponseSink
 
 pytest_plugins = ["tests.leak_guard"]
 
 REGION = "eu-west-1"
+FIDELITY = pytest.StashKey[CognitoFidelity]()
 
 # The jsii runtime prints an end-of-life banner for Node 20 (which works) on every synth.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -50,10 +51,16 @@ def aws_isolation(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     with ExitStack() as stack:
         if not request.node.get_closest_marker("permissive_moto"):
-            stack.enter_context(strict_cognito())
+            request.node.stash[FIDELITY] = stack.enter_context(strict_cognito())
         if not request.node.get_closest_marker("moto_server"):
             stack.enter_context(mock_aws())
         yield
+
+
+@pytest.fixture
+def fidelity(request: pytest.FixtureRequest, aws_isolation: None) -> CognitoFidelity:
+    """What the strict Cognito layer observed in this test: codes sent, changes pending."""
+    return request.node.stash[FIDELITY]
 
 
 @pytest.fixture(scope="session")

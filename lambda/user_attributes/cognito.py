@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .aws_clients import error_code
 from .errors import AwsCallFailed, PoolNotFound, UserNotFound
 from .model import CanonicalUser, Target
-from .schema import PoolSchema, pool_schema
+from .schema import UserPool, user_pool
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -41,7 +41,7 @@ class CognitoUsers:
         self._client = client
         self._clock = clock
         self._before_write = before_write
-        self._schemas: dict[str, tuple[float, PoolSchema]] = {}
+        self._pools: dict[str, tuple[float, UserPool]] = {}
 
     def admin_get_user(self, target: Target) -> CanonicalUser:
         """The user's canonical username and live attributes; ``UserNotFound`` if absent,
@@ -58,17 +58,17 @@ class CognitoUsers:
             },
         )
 
-    def describe_user_pool(self, user_pool_id: str) -> PoolSchema:
-        """The pool's attribute schema, from this container's cache when fresh."""
+    def describe_user_pool(self, user_pool_id: str) -> UserPool:
+        """The pool's schema and verification settings, from this container's cache when fresh."""
         now = self._clock()
-        cached = self._schemas.get(user_pool_id)
+        cached = self._pools.get(user_pool_id)
         if cached is not None and now - cached[0] < SCHEMA_CACHE_SECONDS:
             return cached[1]
         with _calling("DescribeUserPool"):
-            pool = self._client.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
-        schema = pool_schema(pool.get("SchemaAttributes", []))
-        self._schemas[user_pool_id] = (now, schema)
-        return schema
+            description = self._client.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]
+        pool = user_pool(description)
+        self._pools[user_pool_id] = (now, pool)
+        return pool
 
     def admin_update_user_attributes(
         self, user: CanonicalUser, values: Mapping[str, str], client_metadata: Mapping[str, str]

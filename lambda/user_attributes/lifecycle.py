@@ -36,6 +36,7 @@ from .invocation import (
 )
 from .ledger import Ledger
 from .model import (
+    ABSENT,
     CanonicalUser,
     Declared,
     OnDelete,
@@ -44,7 +45,16 @@ from .model import (
     Target,
     UserLedger,
 )
-from .plan import CognitoWrites, Plan, declared_values, plan_reconcile, references_needed
+from .plan import (
+    CognitoWrites,
+    Plan,
+    apply_writes,
+    cognito_writes,
+    declared_values,
+    plan_reconcile,
+    references_needed,
+    verified_first,
+)
 from .properties import parse_properties, value_problem
 from .schema import schema_problems
 from .secrets import SecretReader, SecretUnavailable
@@ -205,7 +215,7 @@ class AttributeLifecycle:
                 if not isinstance(value, SecretRef) or value in secrets
             }
             problems += schema_problems(
-                concrete, self._cognito.describe_user_pool(target.user_pool_id)
+                concrete, self._cognito.describe_user_pool(target.user_pool_id).schema
             )
             if problems:
                 return Outcome(failure_id, "invalid attributes: " + "; ".join(problems))
@@ -257,14 +267,13 @@ class AttributeLifecycle:
             if owner in self._ledger.query(user.user_pool_id, user.username).owners:
                 return
             logger.warning("owner %s: released while still writing; reverting", owner[:12])
-            before = {
-                name: user.attributes[name] for name in writes.names if name in user.attributes
-            }
-            if before:
-                self._cognito.admin_update_user_attributes(user, before, client_metadata)
-            added = writes.names - set(user.attributes)
-            if added:
-                self._cognito.admin_delete_user_attributes(user, added)
+            before = {name: user.attributes.get(name, ABSENT) for name in writes.names}
+            self._write(
+                user,
+                cognito_writes(before, apply_writes(user.attributes, writes)),
+                client_metadata,
+                None,
+            )
         except UserAttributesError as error:
             logger.error("owner %s: revert after a late write failed: %s", owner[:12], error)
 
@@ -577,13 +586,25 @@ class AttributeLifecycle:
         user: CanonicalUser,
         writes: CognitoWrites,
         client_metadata: Mapping[str, str],
-        deadline: Deadline,
+        deadline: Deadline | None,
     ) -> None:
-        if writes.update:
-            deadline.check()
-            self._cognito.admin_update_user_attributes(user, writes.update, client_metadata)
+        """Perform ``writes``; each call starts only while ``deadline`` allows (None: the
+        answer is already out and these writes put back what a late write changed).
+
+        The pool's verification settings matter only for an address going out unverified,
+        so a Delete reads them (DescribeUserPool, cached) only then.
+        """
+        if writes.unverified_contacts:
+            pool = self._cognito.describe_user_pool(user.user_pool_id)
+            writes = verified_first(writes, pool.verify_before_update)
+        for update in (writes.update, writes.settle):
+            if update:
+                if deadline is not None:
+                    deadline.check()
+                self._cognito.admin_update_user_attributes(user, update, client_metadata)
         if writes.delete:
-            deadline.check()
+            if deadline is not None:
+                deadline.check()
             self._cognito.admin_delete_user_attributes(user, writes.delete)
 
 

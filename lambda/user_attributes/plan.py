@@ -45,17 +45,30 @@ class OwnerChange:
 
 @dataclass(frozen=True)
 class CognitoWrites:
-    """At most one AdminUpdateUserAttributes and one AdminDeleteUserAttributes call."""
+    """In this order: one AdminUpdateUserAttributes call (``update``), a second one that sets
+    verified flags back (``settle``, only in pools that verify before update), and one
+    AdminDeleteUserAttributes call (``delete``); each only when it has something to send."""
 
     update: Mapping[str, str] = field(default_factory=dict)
     delete: frozenset[str] = frozenset()
+    settle: Mapping[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.update or self.delete)
+        return bool(self.update or self.delete or self.settle)
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(self.update) | self.delete
+        return frozenset(self.update) | self.delete | frozenset(self.settle)
+
+    @property
+    def unverified_contacts(self) -> frozenset[str]:
+        """Addresses this update changes without vouching for them (``*_verified`` not true):
+        in a pool that verifies them before update, Cognito would hold them back."""
+        return frozenset(
+            address
+            for address, flag in VERIFIED_FLAG.items()
+            if address in self.update and self.update.get(flag) != "true"
+        )
 
 
 @dataclass(frozen=True)
@@ -210,7 +223,7 @@ def plan_reconcile(
 
 def apply_writes(live: Mapping[str, str], writes: CognitoWrites) -> dict[str, str]:
     """The user's attributes once ``writes`` succeeded."""
-    after = {**live, **writes.update}
+    after = {**live, **writes.update, **writes.settle}
     for name in writes.delete:
         after.pop(name, None)
     return after
@@ -240,6 +253,28 @@ def cognito_writes(targets: Mapping[str, Value], live: Mapping[str, str]) -> Cog
             update[flag] = "false"
             delete.add(flag)
     return CognitoWrites(update=update, delete=frozenset(delete))
+
+
+def verified_first(writes: CognitoWrites, verify_before_update: frozenset[str]) -> CognitoWrites:
+    """The writes for a pool with ``AttributesRequireVerificationBeforeUpdate``.
+
+    There an address changed without ``*_verified=true`` in the same call stays inactive and
+    Cognito sends a code to it, so an unverified original would never come back. The address
+    goes out vouched for (flag true, applied at once, no message), and a second call sets the
+    flag to what it must be (or the delete removes it). A crash in between leaves the right
+    address with a flag the next event's diff corrects without touching the address.
+    """
+    held = writes.unverified_contacts & verify_before_update
+    if not held:
+        return writes
+    update = dict(writes.update)
+    settle = dict(writes.settle)
+    for address in sorted(held):
+        flag = VERIFIED_FLAG[address]
+        if flag not in writes.delete:
+            settle[flag] = update.get(flag, "false")
+        update[flag] = "true"
+    return CognitoWrites(update=update, delete=writes.delete, settle=settle)
 
 
 def references_needed(

@@ -1,4 +1,6 @@
-"""Check a declaration against the user pool's schema (from ``DescribeUserPool``), before any write.
+"""What ``DescribeUserPool`` says about a pool that the writes depend on: its attribute schema
+(a declaration is checked against it before any write) and which contact attributes it verifies
+before an update.
 
 moto accepts writes that real Cognito refuses (unknown and immutable attributes, ``sub``, values
 outside the constraints), so the handler checks them itself rather than trusting the write call.
@@ -35,6 +37,34 @@ class SchemaAttribute:
 
 
 PoolSchema = Mapping[str, SchemaAttribute]
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """The parts of a ``DescribeUserPool`` answer the handler acts on.
+
+    ``verify_before_update`` is ``UserAttributeUpdateSettings``
+    ``AttributesRequireVerificationBeforeUpdate``: Cognito keeps the old ``email`` or
+    ``phone_number`` active and sends a code to the new one, unless the same call sets its
+    ``*_verified`` flag to true (Cognito API reference: UserAttributeUpdateSettingsType,
+    AdminUpdateUserAttributes).
+    """
+
+    schema: PoolSchema
+    verify_before_update: frozenset[str] = frozenset()
+
+
+def user_pool(description: Mapping[str, object]) -> UserPool:
+    """Read a ``DescribeUserPool`` ``UserPool`` structure."""
+    raw_schema = description.get("SchemaAttributes")
+    settings = _mapping(description.get("UserAttributeUpdateSettings"))
+    verify = settings.get("AttributesRequireVerificationBeforeUpdate")
+    return UserPool(
+        schema=pool_schema(raw_schema if isinstance(raw_schema, Sequence) else []),
+        verify_before_update=frozenset(
+            str(name) for name in (verify if isinstance(verify, Sequence) else ())
+        ),
+    )
 
 
 def pool_schema(schema_attributes: Sequence[Mapping[str, object]]) -> PoolSchema:

@@ -121,12 +121,26 @@ def test_admin_get_user_other_errors_raise_aws_call_failed(users, pool_id):
 
 
 def test_describe_user_pool_returns_the_full_schema(users, pool_id):
-    schema = users.describe_user_pool(pool_id)
+    schema = users.describe_user_pool(pool_id).schema
 
     assert {"sub", "email", "email_verified", "nickname", "custom:tenant_id"} <= set(schema)
     assert schema["custom:tenant_id"].max_length == 36
     assert not schema["custom:region_lock"].mutable
     assert schema["custom:seats"].data_type == "Number"
+
+
+@pytest.mark.parametrize(
+    "verify", [[], ["email"], ["phone_number"], ["email", "phone_number"]], ids=str
+)
+def test_describe_user_pool_reads_what_the_pool_verifies_before_update(client, users, verify):
+    pool = create_user_pool(
+        client,
+        "verifying",
+        AutoVerifiedAttributes=verify or ["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": verify},
+    )
+
+    assert users.describe_user_pool(pool).verify_before_update == frozenset(verify)
 
 
 @pytest.fixture
@@ -174,9 +188,9 @@ def test_describe_user_pool_refreshed_schema_is_cached_again(
     )
     clock.now += SCHEMA_CACHE_SECONDS + 1
 
-    refreshed = users.describe_user_pool(pool_id)
+    refreshed = users.describe_user_pool(pool_id).schema
     clock.now += 1
-    again = users.describe_user_pool(pool_id)
+    again = users.describe_user_pool(pool_id).schema
 
     assert "custom:added" in refreshed
     assert again == refreshed
@@ -213,7 +227,7 @@ def test_describe_user_pool_failure_is_not_cached(client, users, pool_id):
     assert caught.value.code == "TooManyRequestsException"
 
     failing[0] = False
-    assert "email" in users.describe_user_pool(pool_id)
+    assert "email" in users.describe_user_pool(pool_id).schema
 
 
 # -- writes -------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Per event: Create = one AdminGetUser + one AdminUpdateUserAttributes (+ one
 AdminDeleteUserAttributes only when an attribute is declared absent); an Update that changes
-nothing writes nothing to Cognito; Delete = one read + at most two writes; DescribeUserPool at
-most once per warm execution environment per pool per cache period; at most two ledger calls
+nothing writes nothing to Cognito; Delete = one read + at most two writes (plus one update for
+an address that must end unverified in a pool that verifies it before update); DescribeUserPool
+at most once per warm execution environment per pool per cache period; at most two ledger calls
 per event (Query + TransactWriteItems); nothing else is called.
 """
 
@@ -16,7 +17,7 @@ import boto3
 
 from cfnlocal.aws_faults import ProcessCrash
 from cfnlocal.driver import Answer, CustomResourceDriver
-from cfnlocal.seed_pool import user_attributes
+from cfnlocal.seed_pool import create_user, create_user_pool, user_attributes
 
 from .conftest import CallCounter
 
@@ -110,6 +111,29 @@ def test_a_warm_environment_describes_each_pool_once(
     )
     assert counts == Counter(
         AdminGetUser=1, Query=1, TransactWriteItems=1, AdminUpdateUserAttributes=1
+    )
+
+
+def test_an_unverified_address_in_a_pool_that_verifies_it_first_costs_one_more_update(
+    driver: CustomResourceDriver, counter: CallCounter, pool_id: str, cognito: Any
+) -> None:
+    pool = create_user_pool(
+        cognito,
+        "verify-email",
+        AutoVerifiedAttributes=["email"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["email"]},
+    )
+    create_user(
+        cognito, pool, "gina", {"email": "gina-orig@example.com", "email_verified": "false"}
+    )
+    seed = declare(pool, "gina", email="gina-seed@example.com", email_verified="false")
+
+    created = counter.counting(lambda: succeeded(driver.create("Gina", seed)))
+    deleted = counter.counting(lambda: succeeded(driver.delete("Gina")))
+
+    assert created["AdminUpdateUserAttributes"] == 2
+    assert deleted == Counter(
+        AdminGetUser=1, Query=1, TransactWriteItems=1, AdminUpdateUserAttributes=2
     )
 
 

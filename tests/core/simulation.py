@@ -10,16 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from user_attributes.model import ABSENT, Claim, OnDelete, UserLedger, Value
-from user_attributes.plan import CognitoWrites, Plan, plan_reconcile
-
-
-def write(live: Mapping[str, str], writes: CognitoWrites) -> dict[str, str]:
-    """``live`` after one AdminUpdateUserAttributes then one AdminDeleteUserAttributes call."""
-    after = dict(live)
-    after.update(writes.update)
-    for name in writes.delete:
-        after.pop(name, None)
-    return after
+from user_attributes.plan import Plan, apply_writes, plan_reconcile
 
 
 def commit(ledger: UserLedger, plan: Plan) -> UserLedger:
@@ -35,9 +26,9 @@ def perform(
     plan: Plan, ledger: UserLedger, live: Mapping[str, str]
 ) -> tuple[UserLedger, dict[str, str]]:
     """Release writes, then the ledger transaction, then claim writes."""
-    live = write(live, plan.release_writes)
+    live = apply_writes(live, plan.release_writes)
     ledger = commit(ledger, plan)
-    live = write(live, plan.claim_writes)
+    live = apply_writes(live, plan.claim_writes)
     return ledger, live
 
 

@@ -19,9 +19,11 @@ from user_attributes.plan import (
     CognitoWrites,
     OwnerChange,
     Plan,
+    apply_writes,
     cognito_writes,
     declared_values,
     plan_reconcile,
+    verified_first,
 )
 
 from tests.core.simulation import perform, step
@@ -727,3 +729,81 @@ def test_declared_values_round_trips_through_plan_reconcile():
 
     assert declared_values(ledger, O1) == desired
     assert declared_values(ledger, O2) == {"custom:plan": "other"}
+
+
+@pytest.mark.parametrize(
+    ("writes", "verify", "expected"),
+    [
+        pytest.param(
+            CognitoWrites(update={"email": "a@example.com", "email_verified": "false"}),
+            frozenset({"email"}),
+            CognitoWrites(
+                update={"email": "a@example.com", "email_verified": "true"},
+                settle={"email_verified": "false"},
+            ),
+            id="unverified-email-vouched-then-set-back",
+        ),
+        pytest.param(
+            CognitoWrites(
+                update={"email": "a@example.com", "email_verified": "false"},
+                delete=frozenset({"email_verified"}),
+            ),
+            frozenset({"email"}),
+            CognitoWrites(
+                update={"email": "a@example.com", "email_verified": "true"},
+                delete=frozenset({"email_verified"}),
+            ),
+            id="flag-absent-vouched-then-deleted",
+        ),
+        pytest.param(
+            CognitoWrites(update={"email": "a@example.com", "email_verified": "true"}),
+            frozenset({"email"}),
+            CognitoWrites(update={"email": "a@example.com", "email_verified": "true"}),
+            id="verified-email-unchanged",
+        ),
+        pytest.param(
+            CognitoWrites(update={"email": "a@example.com", "email_verified": "false"}),
+            frozenset({"phone_number"}),
+            CognitoWrites(update={"email": "a@example.com", "email_verified": "false"}),
+            id="pool-verifies-only-phone",
+        ),
+        pytest.param(
+            CognitoWrites(
+                update={
+                    "email": "a@example.com",
+                    "email_verified": "false",
+                    "phone_number": "+441234567890",
+                    "phone_number_verified": "false",
+                }
+            ),
+            frozenset({"email", "phone_number"}),
+            CognitoWrites(
+                update={
+                    "email": "a@example.com",
+                    "email_verified": "true",
+                    "phone_number": "+441234567890",
+                    "phone_number_verified": "true",
+                },
+                settle={"email_verified": "false", "phone_number_verified": "false"},
+            ),
+            id="both-in-one-pair-of-calls",
+        ),
+        pytest.param(
+            CognitoWrites(update={"email_verified": "false"}),
+            frozenset({"email"}),
+            CognitoWrites(update={"email_verified": "false"}),
+            id="flag-alone-needs-no-vouching",
+        ),
+        pytest.param(
+            CognitoWrites(delete=frozenset({"email", "email_verified"})),
+            frozenset({"email"}),
+            CognitoWrites(delete=frozenset({"email", "email_verified"})),
+            id="deleted-email-needs-no-vouching",
+        ),
+    ],
+)
+def test_verified_first_vouches_for_addresses_a_pool_would_hold_back(writes, verify, expected):
+    result = verified_first(writes, verify)
+
+    assert result == expected
+    assert apply_writes({}, result) == apply_writes({}, writes)
