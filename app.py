@@ -20,11 +20,10 @@ from stacks import (
     SeedConfigError,
     SeedUser,
     SeedUsersStack,
-    deployment_region,
     load_seed_document,
-    parse_seed_users,
 )
 from stacks.cognito_user_attributes import pacing
+from stacks.seed_users_config import parse_seed_file
 
 APP_DIR: Final = Path(__file__).resolve().parent
 DEFAULT_SEED_USERS_FILE: Final = "seed-users.yaml"
@@ -59,12 +58,12 @@ def _read_seed_users(app: cdk.App) -> tuple[list[SeedUser], str]:
         text = (APP_DIR / source).read_text(encoding="utf-8")
     except OSError as error:
         raise SeedConfigError(f"{source}: cannot read the file: {error.strerror}") from None
-    seed_users = parse_seed_users(
+    seed_file = parse_seed_file(
         load_seed_document(text, source=source),
         source=source,
         user_pool_id_override=_context_string(app, "userPoolId"),
     )
-    return seed_users, deployment_region(seed_users, source=source)
+    return seed_file.users, seed_file.region
 
 
 def _placement(app: cdk.App) -> Placement:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import math
 import weakref
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .lambda_bundle import lambda_code
-from .runtime_rules import declaration_problem
+from .runtime_rules import declaration_problem, is_deploy_time
 from .secret_reference import SecretReference
 
 RESOURCE_TYPE: Final = "Custom::CognitoUserAttributes"
@@ -50,6 +51,13 @@ user read, the ledger, the answer), so a container paced at 2 writes/s is seldom
 the reserved concurrency is ``ceil(share x 25 / 2)``: 5 at the default share, 13 at 100 %."""
 RATE_ENVIRONMENT_VARIABLE: Final = "COGNITO_USER_UPDATE_RATE"
 """Writes per second one execution environment may send (``lambda/user_attributes/pacing.py``)."""
+
+MANAGED_POLICY_MAX_CHARS: Final = 6_144
+"""IAM's size limit of one managed policy, white space not counted (IAM and STS quotas,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+MAX_SECRET_POLICIES: Final = 10
+"""Managed policies IAM attaches to one role unless the account's quota is raised (same page);
+the provider's role has no other."""
 
 PROVIDER_ID: Final = "CognitoUserAttributesProvider"
 """The construct id of a stack's default provider (a child of the stack)."""
@@ -186,9 +194,11 @@ class CognitoUserAttributes(Construct):
             Stack.of(self), ledger=ledger, requested_by=self.node.path
         )
         self._provider.allow_pool(user_pool)
-        for value in attributes.values():
-            if isinstance(value, SecretReference):
-                self._provider.allow_secret(value)
+        secret_grants = [
+            self._provider.allow_secret(value)
+            for value in attributes.values()
+            if isinstance(value, SecretReference)
+        ]
         self._resource = CustomResource(
             self,
             "Resource",
@@ -202,9 +212,10 @@ class CognitoUserAttributes(Construct):
             cfn_resource = self._resource.node.default_child
             assert isinstance(cfn_resource, CfnResource)
             cfn_resource.override_logical_id(logical_id)
-        # Without it CloudFormation may delete the Cognito permissions before the Delete runs.
-        # For a resource in a nested stack CDK puts the dependency on the nested stack itself.
-        self._resource.node.add_dependency(self._provider.policy)
+        # Without it CloudFormation may delete the Cognito permissions before the Delete runs
+        # (and start a Create before it may read the secrets). For a resource in a nested
+        # stack CDK puts the dependency on the nested stack itself.
+        self._resource.node.add_dependency(self._provider.policy, *secret_grants)
 
     @property
     def resource(self) -> CustomResource:
@@ -375,11 +386,13 @@ class CognitoUserAttributesProvider(Construct):
         self._pool_statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
         self._pool_arns: set[str] = set()
         self._pools_seen: dict[int, cognito.IUserPool] = {}
-        self._secret_statements: dict[str, iam.PolicyStatement] = {}
-        self._secret_arns: set[str] = set()
-        self.policy = iam.Policy(
-            self, "CognitoAccess", roles=[role], statements=[self._pool_statement]
-        )
+        self._role = role
+        self.policy = iam.Policy(self, "CognitoAccess")
+        """The Cognito permissions, which every resource depends on. Without a pool it has no
+        statement and is left out of the template, so emptying the declarations removes it
+        too and CloudFormation deletes it after the Deletes that still need it (a policy
+        left in place would lose its statement before them)."""
+        self._secret_access = _SecretAccess(self, role)
 
     @functools.cached_property
     def service_token(self) -> str:
@@ -393,20 +406,21 @@ class CognitoUserAttributesProvider(Construct):
         self._pools_seen[id(user_pool)] = user_pool
         arn = user_pool.user_pool_arn
         if arn not in self._pool_arns:
+            if not self._pool_arns:
+                # Attached with its first statement: CDK refuses an attached policy without
+                # one, and leaves an unattached empty one out of the template.
+                self.policy.add_statements(self._pool_statement)
+                self.policy.attach_to_role(self._role)
             self._pool_arns.add(arn)
             self._pool_statement.add_resources(arn)
 
-    def allow_secret(self, reference: SecretReference) -> None:
-        """Let the function read exactly the secret or parameter ``reference`` names."""
-        statement = self._secret_statements.get(reference.action())
-        if statement is None:
-            statement = iam.PolicyStatement(actions=[reference.action()])
-            self._secret_statements[reference.action()] = statement
-            self.policy.add_statements(statement)
-        arn = reference.resource_arn(self)
-        if arn not in self._secret_arns:
-            self._secret_arns.add(arn)
-            statement.add_resources(arn)
+    def allow_secret(self, reference: SecretReference) -> iam.ManagedPolicy:
+        """Let the function read exactly the secret or parameter ``reference`` names.
+
+        :returns: the managed policy that grants it, which the resource must depend on.
+        :raises ValueError: if the grants need more managed policies than a role may carry.
+        """
+        return self._secret_access.grant(reference)
 
     def _default_ledger(self) -> dynamodb.Table:
         key = kms.Key(
@@ -431,3 +445,105 @@ class CognitoUserAttributesProvider(Construct):
             encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+
+class _SecretAccess:
+    """Read access to the referenced secrets and parameters, in managed policies of the
+    provider's role filled one after the other up to IAM's size limit.
+
+    Not inline: a role's inline policies together may hold 10,240 characters, about 100 ARNs
+    of 80 characters. Managed policies keep one exact grant per reference, about 70 such ARNs
+    each, 700 in ``MAX_SECRET_POLICIES``. A reference keeps its policy while the references
+    before it stay, so adding or removing one updates policies but replaces none.
+    """
+
+    def __init__(self, provider: Construct, role: iam.IRole) -> None:
+        self._provider = provider
+        self._role = role
+        self._granted: dict[str, iam.ManagedPolicy] = {}
+        self._policies: list[_SizedPolicy] = []
+
+    def grant(self, reference: SecretReference) -> iam.ManagedPolicy:
+        arn = reference.resource_arn(self._provider)
+        if arn in self._granted:
+            return self._granted[arn]
+        action = reference.action()
+        size = _rendered_chars(Stack.of(self._provider), arn)
+        if not self._policies or not self._policies[-1].fits(action, size):
+            self._policies.append(self._new_policy(len(self._policies) + 1))
+        policy = self._policies[-1]
+        policy.add(action, arn, size)
+        self._granted[arn] = policy.policy
+        return policy.policy
+
+    def _new_policy(self, number: int) -> _SizedPolicy:
+        if number > MAX_SECRET_POLICIES:
+            raise ValueError(
+                f"{self._provider.node.path}: the secret and parameter references need more "
+                f"than {MAX_SECRET_POLICIES} managed policies of {MANAGED_POLICY_MAX_CHARS} "
+                f"characters (IAM attaches at most {MAX_SECRET_POLICIES} to a role); reference "
+                "fewer distinct secrets, e.g. one JSON secret per group of users with a jsonKey "
+                "per user"
+            )
+        return _SizedPolicy(
+            iam.ManagedPolicy(
+                self._provider,
+                f"SecretAccess{number}",
+                description=f"Custom::CognitoUserAttributes provider: secrets it reads ({number})",
+                roles=[self._role],
+            )
+        )
+
+
+class _SizedPolicy:
+    """One managed policy and the characters IAM will count in it (an upper bound)."""
+
+    _DOCUMENT_CHARS: Final = len('{"Statement":[],"Version":"2012-10-17"}')
+    _STATEMENT_CHARS: Final = len('{"Action":"","Effect":"Allow","Resource":[]},')
+    """Without the action; the resources add their JSON strings and a comma each."""
+
+    def __init__(self, policy: iam.ManagedPolicy) -> None:
+        self.policy = policy
+        self._statements: dict[str, iam.PolicyStatement] = {}
+        self._chars = self._DOCUMENT_CHARS
+
+    def fits(self, action: str, resource_chars: int) -> bool:
+        added = resource_chars + 1
+        if action not in self._statements:
+            added += self._STATEMENT_CHARS + len(action)
+        return self._chars + added <= MANAGED_POLICY_MAX_CHARS
+
+    def add(self, action: str, arn: str, resource_chars: int) -> None:
+        statement = self._statements.get(action)
+        if statement is None:
+            statement = iam.PolicyStatement(actions=[action])
+            self._statements[action] = statement
+            self.policy.add_statements(statement)
+            self._chars += self._STATEMENT_CHARS + len(action)
+        statement.add_resources(arn)
+        self._chars += resource_chars + 1
+
+
+# The longest value each pseudo parameter takes (aws-us-gov; a 12-digit account; a region such
+# as ap-southeast-5), so a policy IAM renders is never longer than counted.
+_PSEUDO_PARAMETER_CHARS: Final = {"AWS::Partition": 10, "AWS::AccountId": 12, "AWS::Region": 14}
+# Any other deploy-time value (a secret's Ref): an SSM parameter name takes up to 1,011.
+_OPAQUE_ARN_CHARS: Final = 1_100
+
+
+def _rendered_chars(stack: Stack, arn: str) -> int:
+    """The characters IAM counts for ``arn`` as a JSON string in a policy, at most."""
+    if not is_deploy_time(arn):
+        return len(json.dumps(arn))
+    return 2 + _deploy_time_chars(stack.resolve(arn))
+
+
+def _deploy_time_chars(value: object) -> int:
+    if isinstance(value, str):
+        return len(json.dumps(value)) - 2
+    if isinstance(value, Mapping) and set(value) == {"Ref"}:
+        return _PSEUDO_PARAMETER_CHARS.get(str(value["Ref"]), _OPAQUE_ARN_CHARS)
+    if isinstance(value, Mapping) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return sum(_deploy_time_chars(part) for part in parts) + len(separator) * (len(parts) - 1)
+    return _OPAQUE_ARN_CHARS

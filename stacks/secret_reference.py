@@ -9,15 +9,26 @@ a deploy changes the reference (e.g. a new ``version_stage`` or ``version_id``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Final
 
 from aws_cdk import ArnFormat, Stack
 from constructs import IConstruct
 
+from .runtime_rules import is_deploy_time
+
+# Secrets Manager ends every secret's ARN with a hyphen and 6 random characters, which a
+# partial ARN (a name, or what ``Secret.from_secret_name_v2`` gives) lacks. CDK's
+# ``Secret.from_secret_complete_arn`` draws the line the same way.
+_COMPLETE_SECRET_NAME: Final = re.compile(r".*-[A-Za-z0-9]{6}")
+_ANY_SUFFIX: Final = "-??????"
+
 
 @dataclass(frozen=True)
 class SecretReference:
-    """A reference to a secret (by full ARN) or to an SSM SecureString parameter (by name)."""
+    """A reference to a Secrets Manager secret (by ARN) or to an SSM SecureString parameter
+    (by name or ARN)."""
 
     secret_arn: str | None = None
     json_key: str | None = None
@@ -35,7 +46,15 @@ class SecretReference:
         version_stage: str | None = None,
         version_id: str | None = None,
     ) -> SecretReference:
-        """A Secrets Manager secret by its full ARN (optionally one JSON key, one version)."""
+        """A Secrets Manager secret by its ARN (optionally one JSON key, one version).
+
+        The ARN is complete (it ends with the 6-character suffix Secrets Manager adds) or
+        partial (without it, as ``Secret.from_secret_name_v2(...).secret_arn`` gives): the
+        function may then read the one secret of that name. A partial ARN whose name itself
+        ends with a hyphen and 6 letters or digits (``app-signup``) reads as complete: give
+        such a secret by its complete ARN. An ARN only known at deploy time (``Ref`` of a
+        secret in this app) must be complete.
+        """
         return cls(
             secret_arn=secret_arn,
             json_key=json_key,
@@ -63,9 +82,11 @@ class SecretReference:
         return {key: value for key, value in fields.items() if value is not None}
 
     def resource_arn(self, scope: IConstruct) -> str:
-        """The one ARN the function needs to read this reference."""
+        """The IAM resource that lets the function read exactly this reference: its ARN, or
+        for a partial secret ARN ``<arn>-??????`` (IAM matches the complete ARN, and ``?`` is
+        one character: that secret's suffix, never a longer name)."""
         if self.secret_arn is not None:
-            return self.secret_arn
+            return self.secret_arn + ("" if _is_complete(self.secret_arn) else _ANY_SUFFIX)
         name = str(self.parameter_name)
         if name.startswith("arn:"):
             return name
@@ -78,3 +99,10 @@ class SecretReference:
 
     def action(self) -> str:
         return "secretsmanager:GetSecretValue" if self.secret_arn else "ssm:GetParameter"
+
+
+def _is_complete(secret_arn: str) -> bool:
+    """Whether the ARN ends with Secrets Manager's suffix; one whose name is only known at
+    deploy time counts as complete."""
+    name = secret_arn.rpartition(":secret:")[2]
+    return is_deploy_time(name) or _COMPLETE_SECRET_NAME.fullmatch(name) is not None

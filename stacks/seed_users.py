@@ -83,7 +83,8 @@ class SeedUsers(Construct):
     Up to ``MAX_INLINE_USERS`` users (``Placement.AUTO``) live in the stack that holds this
     construct; more are spread over ``shards`` nested stacks by a hash of pool and username.
     Removing a user from the list restores its original attributes on the next deploy (unless
-    it says ``onDelete: retain``); destroying the stack restores all of them.
+    it says ``onDelete: retain``); so does an empty list for every user, and destroying the
+    stack. With no users the provider (function, ledger) stays and nothing else is declared.
     """
 
     def __init__(
@@ -98,7 +99,7 @@ class SeedUsers(Construct):
         update_quota_share: float | None = None,
     ) -> None:
         """:param seed_users: the declarations (``parse_seed_users`` reads them from a file);
-            each (pool, username) at most once.
+            each (pool, username) at most once, none to release every user.
         :param placement: see ``Placement``; ``AUTO`` by default.
         :param shards: how many hash shards ``NESTED`` spreads users over. Changing it moves
             most users to another nested stack (each move is one Create and one Delete).

@@ -63,6 +63,9 @@ def parse_seed_users(
 ) -> list[SeedUser]:
     """Turn a loaded seed-users document into ``SeedUser`` values.
 
+    An empty ``users`` list declares nothing: deploying it releases (restores) every user
+    the stack held.
+
     :param source: how to name the file in messages.
     :param user_pool_id_override: replaces the top-level ``userPoolId`` (the ``userPoolId``
         context); a user with its own ``userPoolId`` then is an error, not silently retargeted.
@@ -75,10 +78,9 @@ def parse_seed_users(
     if default_pool is not None and not isinstance(default_pool, str):
         raise SeedConfigError(f"{source}: userPoolId: must be a string")
     users = document.get("users")
-    if not isinstance(users, list) or not users:
+    if not isinstance(users, list):
         raise SeedConfigError(
-            f"{source}: users: required, a non-empty list (to release every user, destroy the "
-            "stack)"
+            f"{source}: users: required, a list (an empty one releases every user)"
         )
     seed_users: list[SeedUser] = []
     seen: dict[tuple[str, str], int] = {}
@@ -98,6 +100,36 @@ def parse_seed_users(
         seen[target] = index
         seed_users.append(user)
     return seed_users
+
+
+@dataclass(frozen=True)
+class SeedFile:
+    """A seed-users file's declarations and the region its stack deploys to."""
+
+    users: list[SeedUser]
+    region: str
+
+
+def parse_seed_file(
+    document: object, *, source: str, user_pool_id_override: str | None
+) -> SeedFile:
+    """``parse_seed_users``, and the region: the pools' (``deployment_region``), or for an
+    empty ``users`` list the region of the top-level or context ``userPoolId``, so the update
+    reaches the stack that holds the users it releases.
+
+    :raises SeedConfigError: as ``parse_seed_users``; or an empty list without a pool id.
+    """
+    users = parse_seed_users(document, source=source, user_pool_id_override=user_pool_id_override)
+    if users:
+        return SeedFile(users, deployment_region(users, source=source))
+    assert isinstance(document, Mapping)  # parse_seed_users refuses anything else
+    pool = user_pool_id_override or document.get("userPoolId")
+    if not isinstance(pool, str) or "_" not in pool:
+        raise SeedConfigError(
+            f"{source}: userPoolId: required with an empty users list, at the top level or as "
+            "context userPoolId (its region is the stack's)"
+        )
+    return SeedFile(users, pool.split("_", 1)[0])
 
 
 def deployment_region(seed_users: list[SeedUser], *, source: str) -> str:

@@ -20,8 +20,9 @@ class SeedUsersStack(Stack):
     """A ``SeedUsers`` with the stack's provider and ledger, and an output naming the users.
 
     Removing a user from the list restores its original attributes on the next deploy (unless
-    it says ``onDelete: retain``); destroying the stack restores all of them. The ledger table
-    outlives the stack.
+    it says ``onDelete: retain``). An empty list restores all of them and keeps the provider
+    for the next users; destroying the stack restores them too. The ledger table outlives the
+    stack.
     """
 
     def __init__(

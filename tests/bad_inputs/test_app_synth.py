@@ -59,6 +59,14 @@ def synth(tmp_path: Path, text: str | None, **context: object) -> subprocess.Com
             id="context-pool-a-number",
         ),
         pytest.param(
+            # An emptied file deploys to its pool's region: without a pool there is none.
+            "users: []\n",
+            {},
+            "{file}: userPoolId: required with an empty users list, at the top level or as "
+            "context userPoolId (its region is the stack's)",
+            id="emptied-without-pool",
+        ),
+        pytest.param(
             # DEFECT: the username is echoed raw, so stderr gets two lines, the second forged.
             'userPoolId: eu-west-1_A1\nusers: [{username: "ci-bot\\nERROR forged", '
             "attributes: {locale: en-GB}}]\n",

@@ -41,7 +41,7 @@ ROWS = [
     pytest.param("- ci-bot\n", "must be a mapping with userPoolId and users", id="top-level-list"),
     pytest.param(
         "userPoolId: eu-west-1_A1\nusers: {ci-bot: {locale: en-GB}}\n",
-        "users: required, a non-empty list (to release every user, destroy the stack)",
+        "users: required, a list (an empty one releases every user)",
         id="users-a-mapping",
     ),
     pytest.param(
@@ -119,7 +119,7 @@ ROWS = [
     # -- missing and unknown keys -------------------------------------------------------------
     pytest.param(
         "userPoolId: eu-west-1_A1\n",
-        "users: required, a non-empty list (to release every user, destroy the stack)",
+        "users: required, a list (an empty one releases every user)",
         id="no-users",
     ),
     pytest.param(

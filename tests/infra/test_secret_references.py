@@ -7,7 +7,9 @@ import json
 import pytest
 from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
-from aws_cdk.assertions import Template
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Capture, Match, Template
 
 from stacks import (
     CognitoUserAttributes,
@@ -19,6 +21,7 @@ from stacks import (
 
 POOL_ID = "eu-west-1_AbCdEf123"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seed/ci-bot-AbCdEf"
+PARTIAL_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seed/ci-bot"
 
 
 def _declare(stack: Stack, **attributes: object) -> None:
@@ -34,7 +37,8 @@ def _declare(stack: Stack, **attributes: object) -> None:
 def _statements(template: Template) -> list[dict[str, object]]:
     return [
         statement
-        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for policy in template.find_resources(kind).values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
 
@@ -60,6 +64,66 @@ def test_secret_reference_puts_only_the_reference_in_the_template(stack: Stack) 
     assert reads == [
         {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": SECRET_ARN}
     ]
+
+
+def test_a_secret_arn_without_its_suffix_is_granted_with_one_wildcard_per_suffix_character(
+    stack: Stack,
+) -> None:
+    """IAM matches the secret's complete ARN, so the partial one alone would deny the read;
+    ``?`` matches one character, so no secret with a longer name is granted."""
+    _declare(stack, **{"custom:api_key": SecretReference.from_secret_arn(PARTIAL_ARN)})
+
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "Custom::CognitoUserAttributes",
+        {"UserAttributes": [{"Name": "custom:api_key", "ValueFrom": {"SecretId": PARTIAL_ARN}}]},
+    )
+    reads = [s for s in _statements(template) if s["Action"] == "secretsmanager:GetSecretValue"]
+    assert reads == [
+        {
+            "Action": "secretsmanager:GetSecretValue",
+            "Effect": "Allow",
+            "Resource": f"{PARTIAL_ARN}-??????",
+        }
+    ]
+
+
+def test_a_from_secret_name_v2_reference_is_granted_as_cdk_grants_that_secret(
+    stack: Stack,
+) -> None:
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Named", "seed/ci-bot")
+    _declare(stack, **{"custom:api_key": SecretReference.from_secret_arn(secret.secret_arn)})
+    secret.grant_read(iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal()))
+
+    template = Template.from_stack(stack)
+    ours, cdks = Capture(), Capture()
+    template.has_resource_properties(
+        "AWS::IAM::ManagedPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like({"Action": "secretsmanager:GetSecretValue", "Resource": ours})
+                ]
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {
+                            "Action": Match.array_with(["secretsmanager:DescribeSecret"]),
+                            "Resource": cdks,
+                        }
+                    )
+                ]
+            }
+        },
+    )
+    assert ours.as_object() == cdks.as_object()
+    assert json.dumps(ours.as_object()).endswith(':secret:seed/ci-bot-??????"]]}')
 
 
 def test_parameter_reference_grants_get_parameter_on_that_parameter_only(stack: Stack) -> None:

@@ -128,7 +128,7 @@ USER = "userPoolId: eu-west-1_Default1\nusers:\n  - username: ci-bot\n"
         ),
         pytest.param(
             "userPoolId: eu-west-1_A1",
-            "users: required, a non-empty list (to release every user, destroy the stack)",
+            "users: required, a list (an empty one releases every user)",
             id="no-users",
         ),
         pytest.param(
