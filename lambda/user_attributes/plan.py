@@ -280,15 +280,20 @@ def verified_first(writes: CognitoWrites, verify_before_update: frozenset[str]) 
 def references_needed(
     ledger: UserLedger, owner_id: str, desired: Mapping[str, Declared] | None
 ) -> frozenset[SecretRef]:
-    """Every reference ``plan_reconcile`` may have to write for this owner's step: its own,
-    and those of other owners whose value it may re-apply on release."""
+    """Every reference ``plan_reconcile`` may have to write for this owner's step: the ones it
+    declares, and those of other owners whose value it may re-apply.
+
+    Never this owner's previous references: nothing writes them again, and by the time a
+    Delete or an Update that dropped one runs, CloudFormation has already updated the policy
+    that granted it (the update phase precedes the cleanup phase).
+    """
     record = ledger.owners.get(owner_id)
     names = set(desired or {}) | set(record.attributes if record else ())
     declared: list[Declared] = list((desired or {}).values())
     for name in names:
         claim = ledger.claims.get(name)
         if claim is not None:
-            declared.extend(held.value for held in claim.owners.values())
+            declared.extend(held.value for owner, held in claim.owners.items() if owner != owner_id)
     return frozenset(value for value in declared if isinstance(value, SecretRef))
 
 

@@ -95,16 +95,38 @@ def test_releasing_reapplies_the_remaining_owners_reference_resolved():
         resolved={OTHER: "two"},
     )
     ledger = second.ledger_after(ledger)
-    assert references_needed(ledger, "o2", None) == {REF, OTHER}
+    assert references_needed(ledger, "o2", None) == {REF}
 
     release = plan_reconcile(
         owner_id="o2",
         desired=None,
         ledger=ledger,
         live={"custom:api_key": "two"},
-        resolved={REF: "one", OTHER: "two"},
+        resolved={REF: "one"},
     )
     assert dict(release.release_writes.update) == {"custom:api_key": "one"}
+
+
+def test_an_owner_never_needs_its_own_previous_reference():
+    first = plan_reconcile(
+        owner_id="o1",
+        desired={"custom:api_key": REF, "nickname": OTHER},
+        ledger=UserLedger(),
+        live={},
+        resolved={REF: "one", OTHER: "two"},
+    )
+    ledger = first.ledger_after(UserLedger())
+
+    assert references_needed(ledger, "o1", None) == frozenset()
+    assert references_needed(ledger, "o1", {"custom:api_key": REF}) == {REF}
+    plan = plan_reconcile(
+        owner_id="o1",
+        desired={"custom:api_key": REF},
+        ledger=ledger,
+        live={},
+        resolved={REF: "one"},
+    )
+    assert plan.restored == {"nickname"}
 
 
 def test_planning_without_a_needed_resolution_is_an_error_not_a_wrong_write():

@@ -116,3 +116,21 @@ def test_pool_in_another_region_is_refused_and_writes_nothing(driver, aws_calls)
         "UserPoolId: the pool is in us-east-1; this function runs in eu-west-1"
     )
     assert aws_calls.calls == []
+
+
+def test_delete_after_the_secret_became_unreadable_restores_without_reading_it(
+    driver, cognito, pool_id, alice, secret_arn
+):
+    before = user_attributes(cognito, pool_id, alice)
+    reference = {"SecretId": secret_arn, "JsonKey": "plan"}
+    assert driver.create("Alice", _with_reference(pool_id, alice, reference)).status == "SUCCESS"
+    # CloudFormation updates the provider's policies (dropping this secret's grant) in the
+    # update phase, before the cleanup phase sends this resource's Delete.
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=secret_arn, ForceDeleteWithoutRecovery=True
+    )
+
+    deleted = driver.delete("Alice")
+
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert user_attributes(cognito, pool_id, alice) == before
