@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 # Node 20 works for jsii but makes it print an end-of-life banner on every synth.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup demo test lint typecheck unit synth bench clean
+.PHONY: setup demo test lint typecheck unit test-py313 synth bench clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,74 @@ unit: setup
 
 test: lint typecheck unit
 
+# -- The Lambda tier under the function's own runtime ------------------------------------------
+# The function runs on Lambda's python3.13 runtime, with the boto3 that runtime provides.
+# `make test-py313` runs the Lambda-tier tests (and the awslambdaric lifecycle) under Python
+# 3.13 in a venv of its own, boto3/botocore pinned by constraints/lambda-py313.txt. It looks for
+# python3.13 in PYTHON313, then on PATH (a pyenv shim counts only if it runs), then in
+# pyenv's versions directory.
+PY313_VENV := .venv-py313
+PY313_BIN := $(PY313_VENV)/bin
+PY313_STAMP := $(PY313_VENV)/.installed
+PY313_CONSTRAINTS := constraints/lambda-py313.txt
+PY313_TESTS := tests/core tests/adapters tests/handler tests/lifecycle/test_crash_points.py \
+	tests/lifecycle/test_awslambdaric_lifecycle.py
+PYENV_ROOT ?= $(HOME)/.pyenv
+# Test-only requirements: everything in requirements-dev.txt except boto3 (pinned apart) and
+# the lint and type-check tools.
+PY313_SKIP := ^(-r |boto3|mypy|ruff|types-|cfn-lint|cdk-nag)
+
+# After the install: the pins took, and moto still works with that botocore.
+define PY313_CHECK
+import pathlib, re, boto3, botocore, moto
+from moto import mock_aws
+pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", pathlib.Path("$(PY313_CONSTRAINTS)").read_text(), re.M))
+assert boto3.__version__ == pins["boto3"] and botocore.__version__ == pins["botocore"], (boto3.__version__, botocore.__version__)
+mock = mock_aws()
+mock.start()
+try:
+    cognito = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    pool = cognito.create_user_pool(PoolName="check")["UserPool"]["Id"]
+    cognito.admin_create_user(UserPoolId=pool, Username="u", MessageAction="SUPPRESS")
+    assert cognito.admin_get_user(UserPoolId=pool, Username="u")["Username"] == "u"
+finally:
+    mock.stop()
+print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}, moto {moto.__version__}: OK")
+endef
+export PY313_CHECK
+
+$(PY313_STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt $(PY313_CONSTRAINTS)
+	@py="$(PYTHON313)"; \
+	if [ -z "$$py" ]; then \
+	  for candidate in python3.13 $$(ls -d $(PYENV_ROOT)/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \
+	    if "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then \
+	      py="$$candidate"; break; \
+	    fi; \
+	  done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "test-py313: no python3.13 found (PATH, $(PYENV_ROOT)/versions). Install it with" >&2; \
+	  echo "  pyenv install 3.13   (or set PYTHON313=/path/to/python3.13)" >&2; \
+	  exit 1; \
+	fi; \
+	echo "test-py313: $$py ($$("$$py" --version 2>&1))"; \
+	rm -rf $(PY313_VENV) && "$$py" -m venv $(PY313_VENV)
+	$(PY313_BIN)/pip install --quiet --upgrade pip
+	grep -vE '$(PY313_SKIP)' requirements-dev.txt > $(PY313_VENV)/test-requirements.txt
+	$(PY313_BIN)/pip install --quiet -c $(PY313_CONSTRAINTS) \
+	  -r requirements.txt -r $(PY313_VENV)/test-requirements.txt boto3 botocore
+	$(PY313_BIN)/pip check
+	$(PY313_BIN)/python -c "$$PY313_CHECK"
+	touch $@
+
+# botocore 1.35 itself calls datetime.utcnow(), which Python 3.12+ deprecates: not our warning.
+test-py313: $(PY313_STAMP)
+	$(PY313_BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) \
+	  -W 'ignore:datetime.datetime.utcnow() is deprecated:DeprecationWarning:botocore.auth' \
+	  $(PY313_TESTS) $(PYTEST_ARGS); \
+	rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
+	exit $$rc
+
 # Needs Node.js; the CLI version is pinned in package.json.
 synth: setup
 	npm ci --no-audit --no-fund
@@ -46,4 +114,4 @@ bench: setup
 	for script in benchmarks/*.py; do $(BIN)/python "$$script" || exit 1; done
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PY313_VENV) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
