@@ -35,18 +35,38 @@ Rules (each mirrors the real service; see the methods for the details):
 8. alias and username attributes are unique within the pool (``AliasExistsException``), but a user
    may re-set its own value;
 9. admin calls accept the username, a sign-in alias, or the ``sub`` as ``Username``;
-10. deleting an attribute the user does not have succeeds; deleting a required one is refused.
+10. deleting an attribute the user does not have succeeds; deleting a required one is refused;
+11. in a pool created with ``UsernameConfiguration={"CaseSensitive": False}`` the username and the
+    ``email`` and ``preferred_username`` aliases match in any case, and they are shown in lower
+    case (the Developer Guide, "User pool case sensitivity": "When a user pool is case
+    insensitive, user@example.com and User@example.com refer to the same user [...] the
+    preferred_username and email attributes also are case insensitive [...] Mixed-case attribute
+    values in case-insensitive user pools are flattened to lowercase in user pool text output",
+    https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-case-sensitivity.html);
+12. ``DescribeUserPool`` lists every standard attribute, also for a pool created with ``Schema=``
+    (moto then lists only the declared ones; the API reference, SchemaAttributeType: "The
+    attribute schema contains standard attributes, custom attributes with a custom: prefix, and
+    developer attributes with a dev: prefix",
+    https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_SchemaAttributeType.html);
+13. in a pool with a custom message trigger (``LambdaConfig.CustomMessage``) every
+    ``AdminUpdateUserAttributes`` call is recorded in ``custom_messages`` with the
+    ``ClientMetadata`` the trigger receives as ``request.clientMetadata``; Cognito invokes the
+    trigger, with the trigger source ``CustomMessage_UpdateUserAttribute``, once for each
+    verification message the call sends (rules 6 and 7), and not at all for a call that sends
+    none (see ``CustomMessage``).
 
 Every call is validated completely before anything changes, so a refused call changes nothing.
 
 Scope: only the two admin attribute-write calls are made strict (plus the user lookup every admin
-call shares). ``AdminCreateUser``, ``SignUp`` and the access-token ``UpdateUserAttributes`` keep
-moto's behaviour.
+call shares, the case folding of ``AdminCreateUser`` (rule 11) and the schema ``CreateUserPool``
+gives a pool (rule 12)). ``SignUp`` and the access-token ``UpdateUserAttributes`` keep moto's
+behaviour.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -60,9 +80,11 @@ from moto.cognitoidp.models import (
     CognitoIdpUserPool,
     CognitoIdpUserPoolAttribute,
 )
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import EmptyResult
 
-__all__ = ["CodeSent", "CognitoFidelity", "strict_cognito"]
+__all__ = ["CodeSent", "CognitoFidelity", "CustomMessage", "strict_cognito"]
 
 MAX_STRING_LENGTH: Final = 2048
 
@@ -74,6 +96,17 @@ VERIFICATION_FLAGS: Final[Mapping[str, str]] = {
 
 # Attributes a pool may use as sign-in names (UsernameAttributes / AliasAttributes).
 _SIGN_IN_ATTRIBUTES: Final = ("email", "phone_number", "preferred_username")
+
+# Sign-in attributes a case-insensitive pool matches in any case and shows in lower case (rule
+# 11); a phone number has no case.
+_CASE_FOLDED_ATTRIBUTES: Final = frozenset({"email", "preferred_username"})
+
+# The Developer Guide, "Custom message Lambda trigger", trigger sources: "CustomMessage_
+# UpdateUserAttribute: When a user's email or phone number is changed, this trigger sends a
+# verification code automatically to the user. Cannot be used for other attributes."
+# (CustomMessage_VerifyUserAttribute is for a code the user asks for, which no admin call does.)
+# https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-custom-message.html
+UPDATE_USER_ATTRIBUTE_TRIGGER: Final = "CustomMessage_UpdateUserAttribute"
 
 _SCHEMA_PREFIX: Final = "Attributes did not conform to the schema: "
 _E164: Final = re.compile(r"\+\d{1,15}")
@@ -90,6 +123,32 @@ class CodeSent(NamedTuple):
     pool_id: str
     username: str
     attribute: str
+
+
+@dataclass(frozen=True)
+class CustomMessage:
+    """One ``AdminUpdateUserAttributes`` call in a pool with a custom message trigger (rule 13).
+
+    The API reference, AdminUpdateUserAttributes ``ClientMetadata``: "When you use the
+    AdminUpdateUserAttributes API action, Amazon Cognito invokes the function that is assigned to
+    the custom message trigger. When Amazon Cognito invokes this function, it passes a JSON
+    payload [...] This payload contains a clientMetadata attribute, which provides the data that
+    you assigned to the ClientMetadata parameter in your AdminUpdateUserAttributes request."
+    The Developer Guide, "Custom message Lambda trigger": "Amazon Cognito invokes this trigger
+    before it sends an email or phone verification message". So the trigger runs once for each
+    message in ``messages`` (the contact a verification code goes to); for a call that sends
+    none, ``client_metadata`` is what the trigger would have received, and it is not invoked.
+    """
+
+    pool_id: str
+    username: str
+    client_metadata: Mapping[str, str]
+    messages: tuple[str, ...] = ()
+    trigger_source: str = UPDATE_USER_ATTRIBUTE_TRIGGER
+
+    @property
+    def invoked(self) -> bool:
+        return bool(self.messages)
 
 
 @dataclass(frozen=True)
@@ -244,6 +303,32 @@ def _attributes(user: Any) -> dict[str, str]:  # noqa: ANN401 - moto's CognitoId
     return {str(a["Name"]): str(a["Value"]) for a in user.attributes}
 
 
+def case_insensitive(pool: CognitoIdpUserPool) -> bool:
+    """Whether the pool was created with ``UsernameConfiguration.CaseSensitive = False``."""
+    config: Mapping[str, Any] = pool.extended_config
+    settings: Mapping[str, Any] = config.get("UsernameConfiguration") or {}
+    return settings.get("CaseSensitive", True) in (False, "false", "False")
+
+
+def _folded(pool: CognitoIdpUserPool, name: str, value: str) -> str:
+    """Rule 11: the value as a case-insensitive pool stores and shows it."""
+    if name in _CASE_FOLDED_ATTRIBUTES and case_insensitive(pool):
+        return value.lower()
+    return value
+
+
+def _same_sign_in(pool: CognitoIdpUserPool, attribute: str, a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    return _folded(pool, attribute, a) == _folded(pool, attribute, b)
+
+
+def _has_custom_message_trigger(pool: CognitoIdpUserPool) -> bool:
+    config: Mapping[str, Any] = pool.extended_config
+    triggers: Mapping[str, Any] = config.get("LambdaConfig") or {}
+    return bool(triggers.get("CustomMessage"))
+
+
 def _sign_in_settings(pool: CognitoIdpUserPool) -> tuple[set[str], set[str]]:
     config: Mapping[str, Any] = pool.extended_config
     return (
@@ -311,7 +396,8 @@ def _hold_unverified_contacts(
 
 @dataclass
 class CognitoFidelity:
-    """What the strict layer observed: the codes Cognito would have sent, the pending changes.
+    """What the strict layer observed: the codes Cognito would have sent, the pending changes,
+    and each call's input to a custom message trigger (``custom_messages``, rule 13).
 
     ``pending`` maps ``(pool_id, username, attribute)`` to a new ``email``/``phone_number`` that
     waits for verification in a pool with ``AttributesRequireVerificationBeforeUpdate`` (rule 7);
@@ -320,6 +406,7 @@ class CognitoFidelity:
 
     codes_sent: list[CodeSent] = field(default_factory=list)
     pending: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    custom_messages: list[CustomMessage] = field(default_factory=list)
 
     def pending_value(self, pool_id: str, username: str, attribute: str) -> str | None:
         return self.pending.get((pool_id, username, attribute))
@@ -339,11 +426,16 @@ class CognitoFidelity:
         users: Mapping[str, Any] = pool.users
         if username in users:
             return users[username]
+        if case_insensitive(pool):
+            # Rule 11: the username matches in any case.
+            for name, user in users.items():
+                if name.lower() == username.lower():
+                    return user
         username_attributes, alias_attributes = _sign_in_settings(pool)
         for user in users.values():
             attributes = _attributes(user)
             for attribute in _SIGN_IN_ATTRIBUTES:
-                if attributes.get(attribute) != username:
+                if not _same_sign_in(pool, attribute, attributes.get(attribute), username):
                     continue
                 flag = VERIFICATION_FLAGS.get(attribute)
                 if attribute in username_attributes or (
@@ -364,8 +456,10 @@ class CognitoFidelity:
         user_pool_id: str,
         username: str,
         attributes: Sequence[Mapping[str, Any]],
+        client_metadata: Mapping[str, str] | None = None,
     ) -> None:
-        """Rules 1-8 for ``AdminUpdateUserAttributes``; validates everything, then applies.
+        """Rules 1-8, 11 and 13 for ``AdminUpdateUserAttributes``; validates everything, then
+        applies.
 
         An attribute listed twice takes its last value; an attribute without ``Value`` counts as
         blank.
@@ -374,6 +468,7 @@ class CognitoFidelity:
         user = backend.admin_get_user(user_pool_id, username)
         requested = {str(a["Name"]): str(a.get("Value") or "") for a in attributes}
         _validate_update(requested, _pool_schema(pool))
+        requested = {name: _folded(pool, name, value) for name, value in requested.items()}
 
         current = _attributes(user)
         writes = {name: value for name, value in requested.items() if value != ""}
@@ -396,6 +491,42 @@ class CognitoFidelity:
                 # The call settled the attribute itself, so an older pending value is obsolete.
                 self.pending.pop(key, None)
         self.codes_sent.extend(CodeSent(pool.id, user.username, c) for c in codes)
+        if _has_custom_message_trigger(pool):
+            self.custom_messages.append(
+                CustomMessage(pool.id, user.username, dict(client_metadata or {}), tuple(codes))
+            )
+
+    def trigger_invocations(self) -> list[CustomMessage]:
+        """The custom message trigger's actual invocations: calls that sent a message."""
+        return [call for call in self.custom_messages if call.invoked]
+
+    # --- AdminCreateUser and CreateUserPool (rules 11 and 12) ---------------------------------
+
+    @staticmethod
+    def create_user_arguments(
+        pool: CognitoIdpUserPool, username: str, attributes: Sequence[Mapping[str, Any]]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Rule 11: a case-insensitive pool keeps the username and its sign-in aliases in
+        lower case (so a case variant of an existing username is that user)."""
+        if not case_insensitive(pool):
+            return username, [dict(a) for a in attributes]
+        return username.lower(), [
+            {**a, "Value": _folded(pool, str(a["Name"]), str(a.get("Value") or ""))}
+            for a in attributes
+        ]
+
+    @staticmethod
+    def complete_schema(pool: CognitoIdpUserPool) -> None:
+        """Rule 12: give a pool created with ``Schema=`` the standard attributes it omitted."""
+        declared: dict[str, Any] = dict(pool.schema_attributes)
+        standard: Mapping[str, Mapping[str, Any]] = CognitoIdpUserPoolAttribute.STANDARD_SCHEMA
+        complete: dict[str, Any] = {}
+        for name, spec in standard.items():
+            complete[name] = declared.pop(name, None) or CognitoIdpUserPoolAttribute(
+                name, False, dict(spec)
+            )
+        complete.update(declared)
+        pool.schema_attributes = complete
 
     @staticmethod
     def _check_unique_sign_in(
@@ -410,7 +541,8 @@ class CognitoFidelity:
         other user's. An e-mail or phone alias counts only once verified (``ForceAliasCreation``
         is "used only if the phone_number_verified or email_verified attribute is set to True"),
         so the conflict is between two verified values. ``preferred_username`` needs no
-        verification. The user's own current value is never a conflict (moto says it is).
+        verification. The user's own current value is never a conflict (moto says it is). In a
+        case-insensitive pool a case variant is the same name (rule 11).
         """
         username_attributes, alias_attributes = _sign_in_settings(pool)
         for attribute in _SIGN_IN_ATTRIBUTES:
@@ -425,7 +557,7 @@ class CognitoFidelity:
                 if other is user:
                     continue
                 theirs = _attributes(other)
-                if theirs.get(attribute) != value:
+                if not _same_sign_in(pool, attribute, theirs.get(attribute), value):
                     continue
                 if (
                     attribute in username_attributes
@@ -469,9 +601,12 @@ def strict_cognito() -> Iterator[CognitoFidelity]:
 
     Works for the in-process ``mock_aws()`` and an in-process ``ThreadedMotoServer`` alike (the
     patches are on the shared backend classes, so they apply to every account and Region). The
-    yielded layer records the verification codes and pending changes (rules 6 and 7).
+    yielded layer records the verification codes and pending changes (rules 6 and 7) and what a
+    custom message trigger receives (rule 13).
     """
     layer = CognitoFidelity()
+    # The request's ClientMetadata, for the backend call the response handler makes next.
+    request = threading.local()
 
     def update(
         backend: Any,  # noqa: ANN401
@@ -479,7 +614,10 @@ def strict_cognito() -> Iterator[CognitoFidelity]:
         username: str,
         attributes: Sequence[Mapping[str, Any]],
     ) -> None:
-        layer.admin_update_user_attributes(backend, user_pool_id, username, attributes)
+        metadata: Mapping[str, str] = getattr(request, "client_metadata", {})
+        layer.admin_update_user_attributes(
+            backend, user_pool_id, username, attributes, client_metadata=metadata
+        )
 
     def delete(
         backend: Any,  # noqa: ANN401
@@ -492,6 +630,46 @@ def strict_cognito() -> Iterator[CognitoFidelity]:
     def get_user(pool: CognitoIdpUserPool, username: str) -> Any:  # noqa: ANN401
         return CognitoFidelity.find_user(pool, username)
 
+    def update_response(response: CognitoIdpResponse) -> EmptyResult:
+        # moto's handler drops ClientMetadata before the backend sees it (rule 13 needs it); the
+        # call still goes through the backend method, so other patches on it (a quota) apply.
+        request.client_metadata = response._get_param("ClientMetadata") or {}
+        try:
+            response.backend.admin_update_user_attributes(
+                response._get_param("UserPoolId"),
+                response._get_param("Username"),
+                response._get_param("UserAttributes") or [],
+            )
+        finally:
+            request.client_metadata = {}
+        return EmptyResult()
+
+    moto_create_user = CognitoIdpBackend.admin_create_user
+    moto_create_pool = CognitoIdpBackend.create_user_pool
+
+    def create_user(  # noqa: PLR0917 - moto's positional signature
+        backend: Any,  # noqa: ANN401
+        user_pool_id: str,
+        username: str,
+        message_action: str,
+        temporary_password: str,
+        attributes: Sequence[Mapping[str, Any]] | None,
+    ) -> Any:  # noqa: ANN401 - moto's CognitoIdpUser
+        pool = backend.describe_user_pool(user_pool_id)
+        username, folded = CognitoFidelity.create_user_arguments(pool, username, attributes or [])
+        return moto_create_user(
+            backend, user_pool_id, username, message_action, temporary_password, folded
+        )
+
+    def create_pool(
+        backend: Any,  # noqa: ANN401
+        name: str,
+        extended_config: dict[str, Any],
+    ) -> CognitoIdpUserPool:
+        pool = moto_create_pool(backend, name, extended_config)
+        CognitoFidelity.complete_schema(pool)
+        return pool
+
     with ExitStack() as patches:
         patches.enter_context(
             mock.patch.object(CognitoIdpBackend, "admin_update_user_attributes", update)
@@ -501,4 +679,11 @@ def strict_cognito() -> Iterator[CognitoFidelity]:
         )
         # Every admin call (and token creation) resolves its user through the pool's _get_user.
         patches.enter_context(mock.patch.object(CognitoIdpUserPool, "_get_user", get_user))
+        patches.enter_context(
+            mock.patch.object(CognitoIdpResponse, "admin_update_user_attributes", update_response)
+        )
+        patches.enter_context(
+            mock.patch.object(CognitoIdpBackend, "admin_create_user", create_user)
+        )
+        patches.enter_context(mock.patch.object(CognitoIdpBackend, "create_user_pool", create_pool))
         yield layer

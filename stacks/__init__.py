@@ -2,6 +2,7 @@
 
 from .cognito_user_attributes import (
     DEFAULT_UPDATE_QUOTA_SHARE,
+    MAX_USER_POOLS,
     CognitoUserAttributes,
     CognitoUserAttributesProvider,
     OnDelete,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_UPDATE_QUOTA_SHARE",
     "MAX_INLINE_USERS",
     "MAX_USERS_PER_SHARD",
+    "MAX_USER_POOLS",
     "CognitoUserAttributes",
     "CognitoUserAttributesProvider",
     "OnDelete",

@@ -59,6 +59,10 @@ MAX_SECRET_POLICIES: Final = 10
 """Managed policies IAM attaches to one role unless the account's quota is raised (same page);
 the provider's role has no other."""
 
+ROLE_INLINE_POLICIES_MAX_CHARS: Final = 10_240
+"""IAM's limit for all inline policies of one role together, white space not counted (same
+page)."""
+
 PROVIDER_ID: Final = "CognitoUserAttributesProvider"
 """The construct id of a stack's default provider (a child of the stack)."""
 _COGNITO_ACTIONS: Final = (
@@ -67,6 +71,36 @@ _COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminDeleteUserAttributes",
     "cognito-idp:DescribeUserPool",
 )
+_POOL_ARN_MAX_CHARS: Final = (
+    len("arn:aws-us-gov:cognito-idp:ap-southeast-5:123456789012:userpool/") + 55
+)
+"""The longest partition and region, and a pool id of Cognito's maximum 55 characters."""
+_POOL_POLICY_MAX_CHARS: Final = len(
+    json.dumps(
+        {
+            "Statement": [
+                {
+                    "Action": list(_COGNITO_ACTIONS),
+                    "Effect": "Allow",
+                    "Resource": "x" * _POOL_ARN_MAX_CHARS,
+                }
+            ],
+            "Version": "2012-10-17",
+        },
+        separators=(",", ":"),
+    )
+)
+"""One pool's policy as IAM counts it: 339 characters (327 for a pool in eu-west-1)."""
+_DEFAULT_POLICY_BUDGET_CHARS: Final = 2_000
+"""Kept for the role's default policy: its log group, ledger and key statements measure 1,586
+characters with each of their three ARNs given 340 (``tests/infra/test_pool_policies.py``)."""
+MAX_USER_POOLS: Final = (
+    ROLE_INLINE_POLICIES_MAX_CHARS - _DEFAULT_POLICY_BUDGET_CHARS
+) // _POOL_POLICY_MAX_CHARS
+"""User pools one provider may serve (24): each has an inline policy of its own on the role, of
+at most ``_POOL_POLICY_MAX_CHARS``, next to the role's default policy; together within
+``ROLE_INLINE_POLICIES_MAX_CHARS``. Inline rather than managed: a role carries at most
+``MAX_SECRET_POLICIES`` managed policies, which the secret grants use."""
 
 
 class OnDelete(StrEnum):
@@ -193,7 +227,7 @@ class CognitoUserAttributes(Construct):
         self._provider = provider or CognitoUserAttributesProvider.of(
             Stack.of(self), ledger=ledger, requested_by=self.node.path
         )
-        self._provider.allow_pool(user_pool)
+        pool_policy = self._provider.allow_pool(user_pool)
         secret_grants = [
             self._provider.allow_secret(value)
             for value in attributes.values()
@@ -212,10 +246,13 @@ class CognitoUserAttributes(Construct):
             cfn_resource = self._resource.node.default_child
             assert isinstance(cfn_resource, CfnResource)
             cfn_resource.override_logical_id(logical_id)
-        # Without it CloudFormation may delete the Cognito permissions before the Delete runs
-        # (and start a Create before it may read the secrets). For a resource in a nested
-        # stack CDK puts the dependency on the nested stack itself.
-        self._resource.node.add_dependency(self._provider.policy, *secret_grants)
+        # Without it CloudFormation may delete the pool's permissions before the Delete runs
+        # (and start a Create before it may read the secrets). Its own pool's policy only:
+        # when the pool's last user goes, the policy goes with it, and CloudFormation deletes
+        # it after this resource (a policy kept for other pools would lose this pool first,
+        # in the update phase, before the cleanup phase sends the Delete). For a resource in
+        # a nested stack CDK puts the dependency on the nested stack itself.
+        self._resource.node.add_dependency(pool_policy, *secret_grants)
 
     @property
     def resource(self) -> CustomResource:
@@ -383,15 +420,10 @@ class CognitoUserAttributesProvider(Construct):
             },
         )
         self.ledger.grant_read_write_data(self.function)
-        self._pool_statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
-        self._pool_arns: set[str] = set()
-        self._pools_seen: dict[int, cognito.IUserPool] = {}
         self._role = role
-        self.policy = iam.Policy(self, "CognitoAccess")
-        """The Cognito permissions, which every resource depends on. Without a pool it has no
-        statement and is left out of the template, so emptying the declarations removes it
-        too and CloudFormation deletes it after the Deletes that still need it (a policy
-        left in place would lose its statement before them)."""
+        self._cognito_access = Construct(self, "CognitoAccess")
+        self._pool_policies: dict[str, _PoolPolicy] = {}
+        self._pools_seen: dict[int, tuple[cognito.IUserPool, _PoolPolicy]] = {}
         self._secret_access = _SecretAccess(self, role)
 
     @functools.cached_property
@@ -399,20 +431,50 @@ class CognitoUserAttributesProvider(Construct):
         """The function's ARN: the ``ServiceToken`` of every resource this provider serves."""
         return self.function.function_arn
 
-    def allow_pool(self, user_pool: cognito.IUserPool) -> None:
-        """Let the function manage users of ``user_pool`` (and only of the pools allowed)."""
-        if id(user_pool) in self._pools_seen:
-            return  # the same pool object again: thousands of users share a handful of pools
-        self._pools_seen[id(user_pool)] = user_pool
-        arn = user_pool.user_pool_arn
-        if arn not in self._pool_arns:
-            if not self._pool_arns:
-                # Attached with its first statement: CDK refuses an attached policy without
-                # one, and leaves an unattached empty one out of the template.
-                self.policy.add_statements(self._pool_statement)
-                self.policy.attach_to_role(self._role)
-            self._pool_arns.add(arn)
-            self._pool_statement.add_resources(arn)
+    @property
+    def pool_policies(self) -> dict[str, iam.Policy]:
+        """Pool key (``pool_key``) -> the inline policy that lets the function manage that
+        pool's users; the resources of the pool's users depend on it."""
+        return {key: pool.policy for key, pool in self._pool_policies.items()}
+
+    def policy_for(self, user_pool: cognito.IUserPool) -> iam.Policy:
+        """The policy of an allowed pool.
+
+        :raises KeyError: if ``allow_pool`` was never called for it.
+        """
+        return self._pool_policies[pool_key(user_pool)].policy
+
+    def allow_pool(self, user_pool: cognito.IUserPool) -> iam.Policy:
+        """Let the function manage users of ``user_pool`` (and only of the pools allowed).
+
+        Each pool gets an inline policy of its own (construct id ``CognitoAccess/<pool key>``),
+        created with its first user: removing the pool's last user removes the policy, which
+        CloudFormation then deletes after that user's Delete.
+
+        :returns: the pool's policy, which the pool's resources must depend on.
+        :raises ValueError: if this would be the provider's pool number
+            ``MAX_USER_POOLS + 1``.
+        """
+        seen = self._pools_seen.get(id(user_pool))
+        if seen is not None:
+            return seen[1].policy  # the same pool object: thousands of users share a handful
+        key = pool_key(user_pool)
+        pool = self._pool_policies.get(key)
+        if pool is None:
+            if len(self._pool_policies) >= MAX_USER_POOLS:
+                raise ValueError(
+                    f"{self.node.path}: user pool {key} would be pool {MAX_USER_POOLS + 1} of this "
+                    f"provider, which serves at most {MAX_USER_POOLS}: each pool has an inline "
+                    f"policy on the function's role, and IAM allows a role "
+                    f"{ROLE_INLINE_POLICIES_MAX_CHARS} characters of inline policies in all; "
+                    "declare the users of further pools in another stack (each stack has its "
+                    "own provider)"
+                )
+            pool = _PoolPolicy(self._cognito_access, key, self._role)
+            self._pool_policies[key] = pool
+        self._pools_seen[id(user_pool)] = (user_pool, pool)
+        pool.allow(user_pool.user_pool_arn)
+        return pool.policy
 
     def allow_secret(self, reference: SecretReference) -> iam.ManagedPolicy:
         """Let the function read exactly the secret or parameter ``reference`` names.
@@ -445,6 +507,33 @@ class CognitoUserAttributesProvider(Construct):
             encryption_key=key,
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+
+def pool_key(user_pool: cognito.IUserPool) -> str:
+    """What names a pool's policy (its construct id under the provider's ``CognitoAccess``):
+    the pool id when it is known at synth time, else (a pool created in this app, or imported
+    from a parameter) the construct path of the pool object, with ``-`` for ``/``. Stable while
+    the pool is; CloudFormation's logical id is CDK's, derived from that construct path."""
+    pool_id = _pool_id(user_pool)
+    if not is_deploy_time(pool_id):
+        return pool_id
+    return user_pool.node.path.replace("/", "-")
+
+
+class _PoolPolicy:
+    """The inline policy of one pool: the Cognito actions on the pool's ARN (two ARN strings
+    when the pool was imported twice in a stack without a Region: both resolve the same)."""
+
+    def __init__(self, scope: Construct, key: str, role: iam.IRole) -> None:
+        self._statement = iam.PolicyStatement(actions=list(_COGNITO_ACTIONS))
+        # Attached with its statement: CDK refuses an attached policy without one.
+        self.policy = iam.Policy(scope, key, statements=[self._statement], roles=[role])
+        self._arns: set[str] = set()
+
+    def allow(self, arn: str) -> None:
+        if arn not in self._arns:
+            self._arns.add(arn)
+            self._statement.add_resources(arn)
 
 
 class _SecretAccess:

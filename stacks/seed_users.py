@@ -9,7 +9,8 @@ logical id) only changes when a user really changes stack.
 
 One provider (function, permissions, pacing, ledger) in the stack that holds ``SeedUsers``
 serves every shard: its function ARN is passed to each nested stack as a parameter, and each
-nested stack depends on the provider's Cognito policy, so a Delete still has permission.
+nested stack depends on the Cognito policy of every pool its users are in (one policy per pool,
+in the provider's stack), so a Delete still has permission.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -26,7 +27,11 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from .cognito_user_attributes import CognitoUserAttributes, CognitoUserAttributesProvider
+from .cognito_user_attributes import (
+    CognitoUserAttributes,
+    CognitoUserAttributesProvider,
+    resource_properties,
+)
 from .seed_users_config import SeedUser
 
 MAX_INLINE_USERS: Final = 400
@@ -206,10 +211,11 @@ def _check_shard(path: str, shard: int, shards: int, members: Sequence[SeedUser]
 
 
 def _estimated_bytes(user: SeedUser) -> int:
-    declared: Mapping[str, object] = {
-        "UserPoolId": user.user_pool_id,
-        "Username": user.username,
-        "UserAttributes": [{"Name": n, "Value": v} for n, v in user.attributes.items()],
-        "ClientMetadata": dict(user.client_metadata),
-    }
+    declared = resource_properties(
+        user_pool_id=user.user_pool_id,
+        username=user.username,
+        attributes=user.attributes,
+        client_metadata=user.client_metadata,
+        on_delete=user.on_delete,
+    )
     return len(json.dumps(declared)) + _RESOURCE_OVERHEAD_BYTES

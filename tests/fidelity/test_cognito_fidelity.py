@@ -14,10 +14,15 @@ import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+from moto.cognitoidp.models import (
+    CognitoIdpBackend,
+    CognitoIdpUserPool,
+    CognitoIdpUserPoolAttribute,
+)
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.server import ThreadedMotoServer
 
-from cfnlocal.cognito_fidelity import CodeSent, CognitoFidelity, strict_cognito
+from cfnlocal.cognito_fidelity import CodeSent, CognitoFidelity, CustomMessage, strict_cognito
 from cfnlocal.seed_pool import create_user, create_user_pool, user_attributes
 from tests.conftest import REGION
 
@@ -111,7 +116,10 @@ def test_leaving_the_context_restores_moto(cognito: Any, pool: str) -> None:
     originals = (
         CognitoIdpBackend.admin_update_user_attributes,
         CognitoIdpBackend.admin_delete_user_attributes,
+        CognitoIdpBackend.admin_create_user,
+        CognitoIdpBackend.create_user_pool,
         CognitoIdpUserPool._get_user,
+        CognitoIdpResponse.admin_update_user_attributes,
     )
     create_user(cognito, pool, "alice", {})
     with strict_cognito(), pytest.raises(ClientError):
@@ -121,7 +129,10 @@ def test_leaving_the_context_restores_moto(cognito: Any, pool: str) -> None:
     assert originals == (
         CognitoIdpBackend.admin_update_user_attributes,
         CognitoIdpBackend.admin_delete_user_attributes,
+        CognitoIdpBackend.admin_create_user,
+        CognitoIdpBackend.create_user_pool,
         CognitoIdpUserPool._get_user,
+        CognitoIdpResponse.admin_update_user_attributes,
     )
 
 
@@ -500,6 +511,169 @@ def test_rule10_deleting_a_required_attribute_is_refused(
     assert code == "InvalidParameterException"
     assert "name" in message
     assert user_attributes(cognito, pool_id, "alice") == {"name": "Alice"}
+
+
+# -- rule 11: case-insensitive usernames -------------------------------------------------------
+
+
+def _case_insensitive_pool(cognito: Any, **options: Any) -> str:
+    return create_user_pool(cognito, UsernameConfiguration={"CaseSensitive": False}, **options)
+
+
+def test_rule11_case_insensitive_pool_matches_the_username_in_any_case(
+    cognito: Any, layer: CognitoFidelity
+) -> None:
+    pool_id = _case_insensitive_pool(cognito)
+    assert create_user(cognito, pool_id, "Alice", {}) == "alice"
+    for spelling in ("alice", "ALICE", "aLiCe"):
+        found = cognito.admin_get_user(UserPoolId=pool_id, Username=spelling)
+        assert found["Username"] == "alice"
+    update(cognito, pool_id, "ALICE", custom__plan="pro")
+    assert user_attributes(cognito, pool_id, "alice")["custom:plan"] == "pro"
+    with pytest.raises(ClientError) as error:
+        create_user(cognito, pool_id, "ALICE", {})
+    assert refused(error)[0] == "UsernameExistsException"
+
+
+def test_rule11_case_sensitive_pool_keeps_case_variants_apart(
+    cognito: Any, pool: str, layer: CognitoFidelity
+) -> None:
+    assert create_user(cognito, pool, "Alice", {}) == "Alice"
+    assert create_user(cognito, pool, "alice", {}) == "alice"
+    with pytest.raises(ClientError) as error:
+        cognito.admin_get_user(UserPoolId=pool, Username="ALICE")
+    assert refused(error)[0] == "UserNotFoundException"
+
+
+def test_rule11_case_insensitive_aliases_show_in_lower_case_and_match_in_any_case(
+    cognito: Any, layer: CognitoFidelity
+) -> None:
+    pool_id = _case_insensitive_pool(cognito, AliasAttributes=["email", "preferred_username"])
+    create_user(
+        cognito,
+        pool_id,
+        "alice",
+        {"email": "Alice@Example.com", "email_verified": "true", "preferred_username": "Ali"},
+    )
+    assert user_attributes(cognito, pool_id, "alice") == {
+        "email": "alice@example.com",
+        "email_verified": "true",
+        "preferred_username": "ali",
+    }
+    for alias in ("ALICE@example.COM", "aLi"):
+        assert cognito.admin_get_user(UserPoolId=pool_id, Username=alias)["Username"] == "alice"
+    # A written value is shown in lower case too; a case variant is the same address, so
+    # re-setting it sends no code, and another user cannot take it.
+    update(cognito, pool_id, "alice", email="ALICE@example.com", nickname="Nick")
+    assert user_attributes(cognito, pool_id, "alice")["email"] == "alice@example.com"
+    assert user_attributes(cognito, pool_id, "alice")["nickname"] == "Nick"
+    assert layer.codes_sent == []
+    create_user(cognito, pool_id, "bob", {})
+    with pytest.raises(ClientError) as error:
+        update(cognito, pool_id, "bob", email="Alice@EXAMPLE.com", email_verified="true")
+    assert refused(error)[0] == "AliasExistsException"
+
+
+# -- rule 12: DescribeUserPool lists every standard attribute ----------------------------------
+
+
+def test_rule12_a_pool_created_with_a_schema_still_has_every_standard_attribute(
+    cognito: Any, layer: CognitoFidelity
+) -> None:
+    pool_id = create_user_pool(
+        cognito,
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Required": True}],
+    )
+    described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["SchemaAttributes"]
+    by_name = {attribute["Name"]: attribute for attribute in described}
+    assert set(CognitoIdpUserPoolAttribute.STANDARD_SCHEMA) <= set(by_name)
+    assert by_name["name"]["Required"] is True
+    assert by_name["nickname"]["Required"] is False
+    assert {"custom:plan", "custom:region_lock"} <= set(by_name)
+
+
+@pytest.mark.permissive_moto
+def test_without_the_layer_moto_describes_only_the_declared_schema(cognito: Any) -> None:
+    pool_id = cognito.create_user_pool(
+        PoolName="declared-only",
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Required": True}],
+    )["UserPool"]["Id"]
+    described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["SchemaAttributes"]
+    assert [attribute["Name"] for attribute in described] == ["name"]
+
+
+# -- rule 13: what a custom message trigger receives -------------------------------------------
+
+TRIGGER = "arn:aws:lambda:eu-west-1:123456789012:function:custom-message"
+
+
+def test_rule13_the_trigger_receives_each_calls_client_metadata(
+    cognito: Any, layer: CognitoFidelity
+) -> None:
+    pool_id = create_user_pool(cognito, LambdaConfig={"CustomMessage": TRIGGER})
+    create_user(cognito, pool_id, "alice", {"email": "old@example.com", "email_verified": "true"})
+    metadata = {"source": "seed"}
+
+    # Vouched for: Cognito sends no message, so the trigger only would have received it.
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username="alice",
+        UserAttributes=[
+            {"Name": "email", "Value": "new@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+        ClientMetadata=metadata,
+    )
+    # Not vouched for (rule 6): a code goes out, and the trigger runs before it is sent.
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username="alice",
+        UserAttributes=[{"Name": "email", "Value": "newer@example.com"}],
+        ClientMetadata={"source": "second"},
+    )
+    assert layer.custom_messages == [
+        CustomMessage(pool_id, "alice", metadata),
+        CustomMessage(pool_id, "alice", {"source": "second"}, ("email",)),
+    ]
+    assert [(m.trigger_source, m.client_metadata) for m in layer.trigger_invocations()] == [
+        ("CustomMessage_UpdateUserAttribute", {"source": "second"})
+    ]
+    assert layer.codes_sent == [CodeSent(pool_id, "alice", "email")]
+
+
+def test_rule13_verification_before_update_invokes_the_trigger_for_the_held_value(
+    cognito: Any, layer: CognitoFidelity
+) -> None:
+    pool_id = create_user_pool(
+        cognito,
+        LambdaConfig={"CustomMessage": TRIGGER},
+        AutoVerifiedAttributes=["phone_number"],
+        UserAttributeUpdateSettings={"AttributesRequireVerificationBeforeUpdate": ["phone_number"]},
+    )
+    create_user(cognito, pool_id, "alice", {})
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username="alice",
+        UserAttributes=[{"Name": "phone_number", "Value": "+14155550100"}],
+        ClientMetadata={"k": "v"},
+    )
+    assert layer.trigger_invocations() == [
+        CustomMessage(pool_id, "alice", {"k": "v"}, ("phone_number",))
+    ]
+
+
+def test_rule13_a_pool_without_the_trigger_records_nothing(
+    cognito: Any, pool: str, layer: CognitoFidelity
+) -> None:
+    create_user(cognito, pool, "alice", {})
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool,
+        Username="alice",
+        UserAttributes=[{"Name": "email", "Value": "a@example.com"}],
+        ClientMetadata={"k": "v"},
+    )
+    assert layer.custom_messages == []
+    assert layer.codes_sent == [CodeSent(pool, "alice", "email")]
 
 
 # -- all or nothing ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from aws_cdk import App, Stack
@@ -46,3 +47,13 @@ def lint_problems(template: dict[str, object]) -> list[str]:
         # CDK adds DependsOn on the role next to the GetAtt on it.
         if match.rule.id != "W3005"
     ]
+
+
+def granted_pool_id(policy: dict[str, object]) -> str:
+    """The pool id at the end of the one pool ARN a pool's Cognito policy grants (an
+    ``Fn::Join`` in a stack without a Region)."""
+    document = policy["Properties"]["PolicyDocument"]  # type: ignore[index]
+    [statement] = document["Statement"]
+    match = re.search(r'userpool/([^"]+)"', json.dumps(statement["Resource"]))
+    assert match is not None, statement
+    return match.group(1)

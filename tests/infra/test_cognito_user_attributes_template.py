@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from aws_cdk import App, CfnResource, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
 from stacks import CognitoUserAttributes, OnDelete
-from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app, lint_problems, template_json
+from tests.infra.support import (
+    OTHER_POOL_ID,
+    POOL_ID,
+    cdk_app,
+    granted_pool_id,
+    lint_problems,
+    template_json,
+)
 
 RESOURCE_TYPE = "Custom::CognitoUserAttributes"
 COGNITO_ACTIONS = {
@@ -71,17 +80,17 @@ def actions(statement: dict[str, object]) -> list[str]:
     return [action] if isinstance(action, str) else list(action)
 
 
-def cognito_policy_id(template: Template) -> str:
-    [logical_id] = [
-        logical_id
+def cognito_policies(template: Template) -> dict[str, dict[str, object]]:
+    """The policies that grant Cognito actions, by logical id."""
+    return {
+        logical_id: policy
         for logical_id, policy in policies(template).items()
         if any(
             action.startswith("cognito-idp:")
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
             for action in actions(statement)
         )
-    ]
-    return logical_id
+    }
 
 
 def test_three_users_share_one_function_and_one_ledger(template: Template) -> None:
@@ -144,20 +153,35 @@ def test_optional_properties_are_omitted_when_not_declared(template: Template) -
     }
 
 
-def test_cognito_actions_are_allowed_only_on_the_declared_pools(
+def test_cognito_actions_are_allowed_only_on_the_declared_pools_one_policy_each(
     three_users: tuple[Stack, list[cognito.IUserPool]], template: Template
 ) -> None:
     stack, pools = three_users
-    cognito_statements = [
-        statement
-        for statement in statements(template)
-        if any(action.startswith("cognito-idp:") for action in actions(statement))
-    ]
-    [statement] = cognito_statements
-    assert set(actions(statement)) == COGNITO_ACTIONS
-    assert statement["Effect"] == "Allow"
-    # Two users share the first pool: each pool ARN is listed once.
-    assert statement["Resource"] == [stack.resolve(pool.user_pool_arn) for pool in pools]
+    [role_id] = template.find_resources("AWS::IAM::Role")
+    found = cognito_policies(template)
+    # Two users share the first pool: one policy per pool, each naming its pool only.
+    assert len(found) == len(pools) == 2
+    granted = []
+    for logical_id, policy in found.items():
+        assert policy["Properties"]["Roles"] == [{"Ref": role_id}], logical_id
+        [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert set(actions(statement)) == COGNITO_ACTIONS
+        assert statement["Effect"] == "Allow"
+        granted.append(statement["Resource"])
+    assert sorted(map(str, granted)) == sorted(
+        str(stack.resolve(pool.user_pool_arn)) for pool in pools
+    )
+
+
+def test_each_pools_policy_is_named_after_the_pool(template: Template) -> None:
+    """Readable and stable: the pool id, not an order or a hash of what else is declared."""
+    found = cognito_policies(template)
+    assert {granted_pool_id(policy) for policy in found.values()} == {POOL_ID, OTHER_POOL_ID}
+    for logical_id, policy in found.items():
+        readable = re.sub(r"[^A-Za-z0-9]", "", granted_pool_id(policy))
+        assert re.fullmatch(
+            rf"CognitoUserAttributesProviderCognitoAccess{readable}[0-9A-F]{{8}}", logical_id
+        ), logical_id
 
 
 def test_no_cognito_dynamodb_or_kms_statement_allows_every_resource(template: Template) -> None:
@@ -209,12 +233,18 @@ def test_function_role_logs_only_to_its_own_log_group(template: Template) -> Non
     ]
 
 
-def test_every_resource_depends_on_the_cognito_policy(template: Template) -> None:
-    policy_id = cognito_policy_id(template)
+def test_every_resource_depends_on_its_own_pools_policy_only(template: Template) -> None:
+    """Removing a pool's last user then removes the policy it depends on (deleted after the
+    user's Delete) and leaves the other pools' policies untouched."""
+    policy_of_pool = {
+        granted_pool_id(policy): logical_id
+        for logical_id, policy in cognito_policies(template).items()
+    }
     resources = template.find_resources(RESOURCE_TYPE)
     assert len(resources) == 3
-    for resource in resources.values():
-        assert policy_id in resource["DependsOn"]
+    for logical_id, resource in resources.items():
+        pool_id = resource["Properties"]["UserPoolId"]
+        assert resource["DependsOn"] == [policy_of_pool[pool_id]], logical_id
 
 
 def test_ledger_is_encrypted_with_a_rotating_key_recoverable_and_retained(

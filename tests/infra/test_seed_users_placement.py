@@ -17,6 +17,7 @@ from stacks import (
     MAX_INLINE_USERS,
     MAX_USERS_PER_SHARD,
     Placement,
+    SecretReference,
     SeedUser,
     SeedUsers,
     SeedUsersStack,
@@ -100,19 +101,36 @@ def test_auto_places_a_large_set_in_hash_shards(app: App) -> None:
     assert total == count
 
 
-def test_nested_stacks_use_the_parent_provider_and_depend_on_its_policy(app: App) -> None:
-    stack = SeedUsersStack(app, "Nested", seed_users=users(40), placement=Placement.NESTED)
+def test_nested_stacks_use_the_parent_provider_and_depend_on_their_pools_policies(
+    app: App,
+) -> None:
+    seed_users = [*users(30), *users(10, start=100, pool=OTHER_POOL_ID)]
+    stack = SeedUsersStack(app, "Nested", seed_users=seed_users, placement=Placement.NESTED)
     seed = stack.seed_users
     parent = Template.from_stack(stack)
     [function_id] = parent.find_resources("AWS::Lambda::Function")
-    policy = seed.provider.policy.node.default_child
-    assert isinstance(policy, CfnResource)
-    policy_id = stack.resolve(policy.logical_id)
+    policy_ids = {}
+    for pool_id in (POOL_ID, OTHER_POOL_ID):
+        policy = seed.provider.pool_policies[pool_id].node.default_child
+        assert isinstance(policy, CfnResource)
+        policy_ids[pool_id] = stack.resolve(policy.logical_id)
     nested_resources = parent.find_resources("AWS::CloudFormation::Stack")
     assert len(nested_resources) == len(seed.nested_stacks) <= 40
-    for resource in nested_resources.values():
-        # CloudFormation deletes a nested stack (and its users) before the Cognito policy.
-        assert policy_id in resource["DependsOn"]
+    pools_of_shard: dict[int, set[str]] = {}
+    for user in seed_users:
+        shard = shard_of(user.user_pool_id, user.username)
+        pools_of_shard.setdefault(shard, set()).add(user.user_pool_id)
+    assert {frozenset(pools) for pools in pools_of_shard.values()} >= {
+        frozenset({POOL_ID}),
+        frozenset({POOL_ID, OTHER_POOL_ID}),
+    }, "shards with one pool and shards with both"
+    for shard, nested in seed.nested_stacks.items():
+        nested_resource = nested.nested_stack_resource
+        assert nested_resource is not None
+        resource = nested_resources[stack.resolve(nested_resource.logical_id)]
+        # CloudFormation deletes a nested stack (and its users) before its pools' policies,
+        # and only those: a pool's policy goes when its last user does, wherever that user was.
+        assert set(resource["DependsOn"]) == {policy_ids[p] for p in pools_of_shard[shard]}
         [token] = resource["Properties"]["Parameters"].values()
         assert token == {"Fn::GetAtt": [function_id, "Arn"]}
     for nested in seed.nested_stacks.values():
@@ -169,6 +187,27 @@ def test_an_overfull_shard_fails_synth_naming_it(stack: Stack) -> None:
             placement=Placement.NESTED,
             shards=1,
         )
+
+
+def test_nested_placement_synthesizes_users_with_secret_references(stack: Stack) -> None:
+    """Regression: the shard size estimate once serialized the declarations as given, and a
+    ``SecretReference`` made nested placement fail synth with a TypeError."""
+    secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seed/api-key-AbCdEf"
+    declared = [
+        SeedUser(
+            user_pool_id=POOL_ID,
+            username=f"service-account-{index}",
+            attributes={"custom:api_key": SecretReference.from_secret_arn(secret_arn)},
+        )
+        for index in range(3)
+    ]
+    seed_users = SeedUsers(stack, "SeedUsers", seed_users=declared, placement=Placement.NESTED)
+    templates = [Template.from_stack(shard) for shard in seed_users.nested_stacks.values()]
+    assert sum(len(t.find_resources(RESOURCE_TYPE)) for t in templates) == len(declared)
+    for template in templates:
+        for user in template.find_resources(RESOURCE_TYPE).values():
+            [attribute] = user["Properties"]["UserAttributes"]
+            assert attribute == {"Name": "custom:api_key", "ValueFrom": {"SecretId": secret_arn}}
 
 
 def test_a_user_declared_twice_is_refused(stack: Stack) -> None:
