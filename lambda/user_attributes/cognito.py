@@ -46,7 +46,7 @@ class CognitoUsers:
     def admin_get_user(self, target: Target) -> CanonicalUser:
         """The user's canonical username and live attributes; ``UserNotFound`` if absent,
         ``PoolNotFound`` if the pool is."""
-        with _calling("AdminGetUser", missing_user=True):
+        with _calling("AdminGetUser"):
             response = self._client.admin_get_user(
                 UserPoolId=target.user_pool_id, Username=target.username
             )
@@ -77,7 +77,8 @@ class CognitoUsers:
         if self._before_write is not None:
             self._before_write()
         with _calling(
-            "AdminUpdateUserAttributes", sent=[*values.values(), *client_metadata.values()]
+            "AdminUpdateUserAttributes",
+            sent=[*values.values(), *client_metadata.values()],
         ):
             self._client.admin_update_user_attributes(
                 UserPoolId=user.user_pool_id,
@@ -98,18 +99,18 @@ class CognitoUsers:
 
 
 @contextmanager
-def _calling(
-    action: str, sent: Iterable[str] = (), *, missing_user: bool = False
-) -> Iterator[None]:
-    """Turn a failed call into ``UserNotFound`` (when asked) or ``AwsCallFailed``."""
+def _calling(action: str, sent: Iterable[str] = ()) -> Iterator[None]:
+    """Turn a failed call into ``UserNotFound``/``PoolNotFound`` (every call names a user or its
+    pool) or ``AwsCallFailed``."""
     try:
         yield
     except ClientError as error:
-        if missing_user and error_code(error) == "UserNotFoundException":
-            raise UserNotFound("the user does not exist in the user pool") from None
+        code = error_code(error)
+        if code == "UserNotFoundException":
+            raise UserNotFound(action, code, "the user does not exist in the user pool") from None
         # Cognito answers ResourceNotFoundException for a pool id that names no pool.
-        if missing_user and error_code(error) == "ResourceNotFoundException":
-            raise PoolNotFound("the user pool does not exist") from None
+        if code == "ResourceNotFoundException":
+            raise PoolNotFound(action, code, "the user pool does not exist") from None
         raise _failed(action, error, sent) from None
     except BotoCoreError as error:
         raise AwsCallFailed(action, type(error).__name__) from None

@@ -21,22 +21,13 @@ class InvalidDeclaration(UserAttributesError):
         super().__init__("; ".join(self.problems))
 
 
-class UserNotFound(UserAttributesError):
-    """The declared user does not exist in the pool."""
-
-
-class PoolNotFound(UserNotFound):
-    """The user pool itself does not exist (a typo in the id, or the pool was deleted): for a
-    Delete, as for a missing user, there is no user left to restore."""
-
-
 class OwnerUnknown(UserAttributesError):
     """An Update carries a physical id we issued, but the ledger does not know its owner: the
     ledger was replaced, so the live values are seeded ones, not originals."""
 
 
 class AwsCallFailed(UserAttributesError):
-    """A Cognito or DynamoDB call failed; names the action and the error code."""
+    """A Cognito or DynamoDB call failed; names the action and the error code first."""
 
     def __init__(self, action: str, code: str, detail: str = "") -> None:
         self.action = action
@@ -44,8 +35,27 @@ class AwsCallFailed(UserAttributesError):
         super().__init__(f"{action} failed: {code}" + (f": {detail}" if detail else ""))
 
 
-class LedgerConflict(UserAttributesError):
-    """The ledger changed between our read and our transaction (another writer won)."""
+class UserNotFound(AwsCallFailed):
+    """Cognito says the user does not exist in the pool (``UserNotFoundException``), on a read
+    or, when another actor deleted it after our read, on a write."""
+
+
+class PoolNotFound(UserNotFound):
+    """The user pool itself does not exist (``ResourceNotFoundException``: a typo in the id, or
+    the pool was deleted): for a Delete, as for a missing user, there is no user left to
+    restore."""
+
+
+class LedgerConflict(AwsCallFailed):
+    """The ledger changed between our read and our transaction (another writer won): DynamoDB
+    cancelled the transaction with ``reason`` (``ConditionalCheckFailed`` or
+    ``TransactionConflict``)."""
+
+    def __init__(self, reason: str, detail: str = "the ledger changed during this step") -> None:
+        self.reason = reason
+        super().__init__(
+            "TransactWriteItems", "TransactionCanceledException", f"{reason}: {detail}"
+        )
 
 
 class CreateRefused(UserAttributesError):

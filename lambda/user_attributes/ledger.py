@@ -197,10 +197,9 @@ class Ledger:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             reasons = error.response.get("CancellationReasons", [])
-            if error_code(error) == "TransactionCanceledException" and any(
-                reason.get("Code") in _CONFLICT_CODES for reason in reasons
-            ):
-                raise LedgerConflict("the ledger changed during this step") from None
+            conflicts = [r["Code"] for r in reasons if r.get("Code") in _CONFLICT_CODES]
+            if error_code(error) == "TransactionCanceledException" and conflicts:
+                raise LedgerConflict(conflicts[0]) from None
             raise _failed("TransactWriteItems", error) from None
         except BotoCoreError as error:
             raise AwsCallFailed("DynamoDB TransactWriteItems", type(error).__name__) from None

@@ -200,8 +200,12 @@ class AttributeLifecycle:
                 "AdminGetUser failed: ResourceNotFoundException: UserPoolId: no such user pool "
                 f"{target.user_pool_id}",
             )
-        except UserNotFound:
-            return Outcome(fallback, f"Username: no such user in user pool {target.user_pool_id}")
+        except UserNotFound as error:
+            return Outcome(
+                fallback,
+                f"AdminGetUser failed: {error.code}: Username: no such user in user pool "
+                f"{target.user_pool_id}",
+            )
         except UserAttributesError as error:
             return Outcome(fallback, str(error))
         physical_id = str(PhysicalId(owner, target.user_pool_id, user.username))
@@ -370,6 +374,7 @@ class AttributeLifecycle:
         only when the owner holds something: a Delete after a Create refused for a missing
         pool or user, or for a pool id that is not one, calls nothing that can fail on it.
         """
+        conflict: LedgerConflict | None = None
         for attempt in range(CONFLICT_ATTEMPTS):
             try:
                 self._release_once(
@@ -382,9 +387,13 @@ class AttributeLifecycle:
                     await_writer=await_writer,
                 )
                 return
-            except LedgerConflict:
+            except LedgerConflict as error:
+                conflict = error
                 logger.info("owner %s: ledger conflict, attempt %d", owner[:12], attempt + 1)
-        raise LedgerConflict(f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts")
+        assert conflict is not None  # every attempt ended in one
+        raise LedgerConflict(
+            conflict.reason, f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts"
+        )
 
     def _release_once(
         self,
@@ -490,6 +499,7 @@ class AttributeLifecycle:
         """Plan, put released attributes back, commit the ledger; retry when another writer
         changed the ledger in between. Returns the ledger as read, and the committed plan."""
         resolved = {} if secrets is None else secrets
+        conflict: LedgerConflict | None = None
         for attempt in range(CONFLICT_ATTEMPTS):
             if ledger is None:
                 ledger = self._ledger.query(user.user_pool_id, user.username)
@@ -522,7 +532,15 @@ class AttributeLifecycle:
                 origin=origin,
             )
             if write_cognito:
-                self._write(user, plan.release_writes, client_metadata, deadline)
+                try:
+                    self._write(user, plan.release_writes, client_metadata, deadline)
+                except UserNotFound:
+                    if desired is not None:
+                        raise
+                    # Another actor deleted the user (or its pool) after our read: nothing is
+                    # left to restore, and the release only has the ledger to settle.
+                    logger.info("owner %s: the user is gone, nothing to restore", owner[:12])
+                    write_cognito = False
             if plan.changes_ledger or tombstone is not None:
                 deadline.check()
                 try:
@@ -536,7 +554,8 @@ class AttributeLifecycle:
                         tombstone=tombstone,
                         dead_requests=dead_requests,
                     )
-                except LedgerConflict:
+                except LedgerConflict as error:
+                    conflict = error
                     logger.info("owner %s: ledger conflict, attempt %d", owner[:12], attempt + 1)
                     ledger = None
                     if write_cognito:
@@ -545,7 +564,10 @@ class AttributeLifecycle:
                         )
                     continue
             return ledger, plan
-        raise LedgerConflict(f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts")
+        assert conflict is not None  # every attempt ended in one
+        raise LedgerConflict(
+            conflict.reason, f"the ledger kept changing during {CONFLICT_ATTEMPTS} attempts"
+        )
 
     def _secret_problems(
         self, desired: Mapping[str, Declared], secrets: dict[SecretRef, str]

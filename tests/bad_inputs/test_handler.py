@@ -82,7 +82,10 @@ Row = tuple[Callable[[World], dict[str, Any]], Callable[[World], str]]
 ROWS: list[Any] = [
     pytest.param(
         lambda w: declare(w.pool_id, "nobody-3c5e", VALID),
-        lambda w: f"Username: no such user in user pool {w.pool_id}",
+        lambda w: (
+            f"AdminGetUser failed: UserNotFoundException: Username: no such user in user pool "
+            f"{w.pool_id}"
+        ),
         id="unknown-user",
     ),
     pytest.param(

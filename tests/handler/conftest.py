@@ -179,9 +179,14 @@ class AwsCalls:
         code: str = "InternalErrorException",
         message: str = "simulated failure",
         times: int = 1,
+        fields: dict[str, Any] | None = None,
     ) -> None:
+        """``fields``: modeled members of the error response (DynamoDB's
+        ``CancellationReasons``)."""
+
         def error() -> BaseException:
-            return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+            response: Any = {"Error": {"Code": code, "Message": message}, **(fields or {})}
+            return ClientError(response, operation)
 
         self._before.append(_Fault(operation, when, error, times))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
+
 from cfnlocal.seed_pool import user_attributes
 
 from .helpers import (
@@ -137,6 +139,83 @@ def test_delete_after_user_deleted_out_of_band_succeeds_and_cleans_ledger(
     assert deleted.status == "SUCCESS", deleted.reason
     assert owner_records(dynamodb) == {}
     assert claims(dynamodb) == {}
+
+
+@pytest.mark.parametrize("gone", ["user", "pool"])
+@pytest.mark.parametrize(
+    ("write", "declared"),
+    [
+        ("AdminUpdateUserAttributes", {"custom:plan": "VAL-pro-0d4e"}),
+        ("AdminDeleteUserAttributes", {"nickname": "VAL-nick-0d4e"}),
+    ],
+)
+def test_delete_whose_user_is_deleted_just_before_the_restore_write_succeeds_and_cleans_ledger(
+    *, driver, aws_calls, cognito, dynamodb, pool_id, alice, gone, write, declared
+):
+    """Another actor deletes the user (or its pool) between the Delete's AdminGetUser and its
+    restore write: Cognito answers the write UserNotFoundException (ResourceNotFoundException),
+    and there is nothing left to restore. Regression: only AdminGetUser's answer meant "gone",
+    so this Delete answered FAILED and the stack stuck in DELETE_FAILED."""
+    created = driver.create("AliceAttributes", declare(pool_id, alice, declared))
+    assert created.status == "SUCCESS", created.reason
+
+    def delete_it(_: dict[str, object]) -> bool:
+        if gone == "user":
+            cognito.admin_delete_user(UserPoolId=pool_id, Username=alice)
+        else:
+            cognito.delete_user_pool(UserPoolId=pool_id)
+        return False  # the call goes through and Cognito answers it
+
+    aws_calls.fail_before(write, delete_it)
+    writes_before = len(aws_calls.cognito_writes())
+
+    deleted = driver.delete("AliceAttributes")
+
+    assert deleted.status == "SUCCESS", deleted.reason
+    assert [c.operation for c in aws_calls.cognito_writes()[writes_before:]] == [write]
+    assert owner_records(dynamodb) == {}
+    assert claims(dynamodb) == {}
+
+
+def test_update_whose_user_is_deleted_just_before_the_write_fails_naming_the_call_and_code(
+    *, driver, aws_calls, cognito, pool_id, alice
+):
+    """A user gone mid-Update is a failure (there is nothing to set), named call and code first."""
+    created = driver.create("AliceAttributes", declare(pool_id, alice, {"custom:plan": "VAL-a"}))
+    assert created.status == "SUCCESS", created.reason
+    aws_calls.fail_before(
+        "AdminUpdateUserAttributes",
+        lambda _: bool(cognito.admin_delete_user(UserPoolId=pool_id, Username=alice)) and False,
+    )
+
+    updated = driver.update("AliceAttributes", declare(pool_id, alice, {"custom:plan": "VAL-b"}))
+
+    assert updated.status == "FAILED"
+    assert updated.reason.startswith("AdminUpdateUserAttributes failed: UserNotFoundException")
+
+
+@pytest.mark.parametrize("reason", ["ConditionalCheckFailed", "TransactionConflict"])
+def test_delete_whose_ledger_keeps_changing_fails_naming_transact_write_items_and_the_reason(
+    *, driver, aws_calls, cognito, pool_id, alice, reason
+):
+    """Regression: the Reason was "the ledger kept changing during 5 attempts", naming neither
+    the call nor the error code."""
+    created = driver.create("AliceAttributes", declare(pool_id, alice, {"custom:plan": "VAL-a"}))
+    assert created.status == "SUCCESS", created.reason
+    aws_calls.fail_before(
+        "TransactWriteItems",
+        code="TransactionCanceledException",
+        times=100,
+        fields={"CancellationReasons": [{"Code": "None"}, {"Code": reason}]},
+    )
+
+    deleted = driver.delete("AliceAttributes")
+
+    assert deleted.status == "FAILED"
+    assert deleted.reason.startswith(
+        f"TransactWriteItems failed: TransactionCanceledException: {reason}: the ledger kept "
+        "changing during 5 attempts"
+    )
 
 
 def test_delete_of_unknown_owner_with_invented_id_succeeds(
