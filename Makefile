@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 # Node 20 works for jsii but makes it print an end-of-life banner on every synth.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup demo test lint typecheck unit test-py313 synth bench clean
+.PHONY: setup demo test test-matrix lint typecheck unit test-py313 synth bench clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,14 @@ unit: setup
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck unit
+
+# The pool-configuration matrix and the full error table take longer than `make test` may:
+# `make test` skips the matrix (tests/matrix) and runs the error table's representative subset;
+# CI runs both in full here.
+test-matrix: setup
+	MATRIX_RUN=1 ERROR_MATRIX=full $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) \
+		tests/matrix tests/errors; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
 
 # -- The Lambda tier under the function's own runtime ------------------------------------------
 # The function runs on Lambda's python3.13 runtime, with the boto3 that runtime provides.
