@@ -17,7 +17,6 @@ and STS quotas, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-q
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +42,14 @@ from stacks.cognito_user_attributes import (
     _POOL_POLICY_MAX_CHARS,
     ROLE_INLINE_POLICIES_MAX_CHARS,
 )
-from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app, granted_pool_id, lint_problems
+from tests.infra.support import (
+    OTHER_POOL_ID,
+    POOL_ID,
+    cdk_app,
+    granted_pool_id,
+    iam_chars,
+    lint_problems,
+)
 
 RESOURCE_TYPE: Final = "Custom::CognitoUserAttributes"
 REGION: Final = cdk.Environment(region="eu-west-1")
@@ -57,8 +63,6 @@ LONGEST: Final = {
     "AWS::Region": "ap-southeast-5",
 }
 """Pseudo parameters at their longest, so a rendered policy is never shorter than IAM's."""
-STAND_IN_ARN: Final = "arn:aws:service:eu-west-1:123456789012:" + "r" * 300
-"""Any other resource's ARN (``Fn::GetAtt``): longer than CloudFormation gives these."""
 
 
 def a_pool_user(username: str = "ci-bot") -> SeedUser:
@@ -328,27 +332,6 @@ def test_a_pool_created_in_the_app_has_a_policy_named_by_its_construct_path(
 # -- the role's inline policy limit -----------------------------------------------------------
 
 
-def render(value: Any) -> Any:
-    """A template value as IAM receives it, every token at its longest."""
-    if isinstance(value, list):
-        return [render(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if set(value) == {"Ref"}:
-        return LONGEST.get(value["Ref"], STAND_IN_ARN)
-    if set(value) == {"Fn::GetAtt"}:
-        return STAND_IN_ARN
-    if set(value) == {"Fn::Join"}:
-        separator, parts = value["Fn::Join"]
-        return separator.join(str(render(part)) for part in parts)
-    return {key: render(item) for key, item in value.items()}
-
-
-def iam_chars(document: object) -> int:
-    """The characters IAM counts in a policy document: white space is not counted."""
-    return len(re.sub(r"\s", "", json.dumps(render(document))))
-
-
 def longest_pool_ids(count: int) -> list[str]:
     """Pool ids at Cognito's maximum of 55 characters."""
     return [f"ap-southeast-5_{index:03}".ljust(55, "x") for index in range(count)]
@@ -386,7 +369,8 @@ def test_the_most_pools_a_provider_serves_fit_the_roles_inline_policy_limit(
     assert MAX_USER_POOLS == 24
     assert len(pools) == MAX_USER_POOLS == len(inline) - 1, "and the default policy"
     sizes = {
-        logical_id: iam_chars(p["Properties"]["PolicyDocument"]) for logical_id, p in inline.items()
+        logical_id: iam_chars(p["Properties"]["PolicyDocument"], LONGEST)
+        for logical_id, p in inline.items()
     }
     [default] = [size for logical_id, size in sizes.items() if logical_id not in pools]
     assert default <= _DEFAULT_POLICY_BUDGET_CHARS
