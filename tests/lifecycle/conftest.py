@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from cfnlocal.assembly import SynthesizedStack
-from cfnlocal.aws_faults import AwsCallRecorder, serialized_emulator
+from cfnlocal.aws_faults import AwsCallRecorder
 from cfnlocal.clock import VirtualClock
 from cfnlocal.cloudformation import LocalStack
 from cfnlocal.cognito_fidelity import strict_cognito
 from cfnlocal.https_sink import ResponseSink
 
-from .support import PLACEHOLDER_POOL, Run, new_pool
+from .support import PLACEHOLDER_POOL, Run, new_pool, provisioned
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FILE = Path(__file__).with_name("seed-users.lifecycle.yaml")
@@ -88,23 +87,15 @@ def lifecycle(
     response_sink: ResponseSink,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Lifecycle]:
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    recorder = AwsCallRecorder(boto3.DEFAULT_SESSION)
-    observer = boto3.Session()
-    with strict_cognito(), serialized_emulator(), VirtualClock() as clock:
-        stack = LocalStack.provision(
-            synthesized,
-            response_sink,
-            session=observer,
-            clock=clock,
-            recorder=recorder,
-            suffix="LIFECYCLE",
-            # The template paces Cognito writes (2/s per environment, real sleeps); pacing
-            # changes timing only, and these tests count AWS calls, not seconds.
-            environment_overrides={"COGNITO_USER_UPDATE_RATE": "1000"},
-        )
+    with (
+        strict_cognito(),
+        provisioned(synthesized, response_sink, monkeypatch, suffix="LIFECYCLE") as (
+            stack,
+            recorder,
+            clock,
+            observer,
+        ),
+    ):
         cognito = observer.client("cognito-idp")
         yield Lifecycle(
             stack=stack,

@@ -6,10 +6,17 @@ from __future__ import annotations
 import contextlib
 import copy
 import itertools
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
+import boto3
+import pytest
+
+from cfnlocal.assembly import SynthesizedStack
+from cfnlocal.aws_faults import AwsCallRecorder, serialized_emulator
+from cfnlocal.clock import VirtualClock
 from cfnlocal.cloudformation import LocalStack, StackOperation
+from cfnlocal.https_sink import ResponseSink
 from cfnlocal.invariants import InvariantChecker, UserKey, live_attributes
 from cfnlocal.seed_pool import create_user, create_user_pool
 
@@ -159,3 +166,41 @@ def _with_pool(properties: Mapping[str, Any], pool: str) -> dict[str, Any]:
         key: (pool if value == PLACEHOLDER_POOL else copy.deepcopy(value))
         for key, value in properties.items()
     }
+
+
+class Provisioned(NamedTuple):
+    stack: LocalStack
+    recorder: AwsCallRecorder
+    clock: VirtualClock
+    observer: boto3.Session
+    """The session tests read Cognito and the ledger with (the recorder watches the handler's)."""
+
+
+@contextlib.contextmanager
+def provisioned(
+    synthesized: SynthesizedStack,
+    response_sink: ResponseSink,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    suffix: str,
+) -> Iterator[Provisioned]:
+    """The synthesized app provisioned into moto under a virtual clock, its handler's AWS calls
+    recorded (and open to fault injection) through a fresh default session."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    recorder = AwsCallRecorder(boto3.DEFAULT_SESSION)
+    observer = boto3.Session()
+    with serialized_emulator(), VirtualClock() as clock:
+        stack = LocalStack.provision(
+            synthesized,
+            response_sink,
+            session=observer,
+            clock=clock,
+            recorder=recorder,
+            suffix=suffix,
+            # The template paces Cognito writes (2/s per environment, real sleeps); pacing
+            # changes timing only, and these tests count AWS calls, not seconds.
+            environment_overrides={"COGNITO_USER_UPDATE_RATE": "1000"},
+        )
+        yield Provisioned(stack, recorder, clock, observer)

@@ -15,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from cfnlocal.aws_faults import AwsCallRecorder, serialized_emulator
-from cfnlocal.clock import VirtualClock
-from cfnlocal.cloudformation import LocalStack
 from cfnlocal.cognito_fidelity import CognitoFidelity
 from cfnlocal.https_sink import ResponseSink
+from tests.lifecycle.support import provisioned
 
 from .configurations import BY_NAME, IMMUTABLE_ATTRIBUTE, REQUIRED_ATTRIBUTE, PoolConfiguration
 from .lifecycles import EXAMPLES, MatrixLifecycle, run_random_lifecycles
@@ -402,21 +399,12 @@ def matrix_lifecycle(
 ) -> Iterator[MatrixLifecycle]:
     """``tests/lifecycle``'s world (the synthesized app provisioned into moto, a virtual clock,
     fault injection) over the configuration's pool."""
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    boto3.setup_default_session()
-    assert boto3.DEFAULT_SESSION is not None
-    recorder = AwsCallRecorder(boto3.DEFAULT_SESSION)
-    observer = boto3.Session()
-    with serialized_emulator(), VirtualClock() as clock:
-        stack = LocalStack.provision(
-            synthesized,
-            response_sink,
-            session=observer,
-            clock=clock,
-            recorder=recorder,
-            suffix="MATRIX",
-            environment_overrides={"COGNITO_USER_UPDATE_RATE": "1000"},
-        )
+    with provisioned(synthesized, response_sink, monkeypatch, suffix="MATRIX") as (
+        stack,
+        recorder,
+        clock,
+        observer,
+    ):
         cognito = observer.client("cognito-idp")
         yield MatrixLifecycle(
             configuration=configuration,
