@@ -437,13 +437,6 @@ class CognitoUserAttributesProvider(Construct):
         pool's users; the resources of the pool's users depend on it."""
         return {key: pool.policy for key, pool in self._pool_policies.items()}
 
-    def policy_for(self, user_pool: cognito.IUserPool) -> iam.Policy:
-        """The policy of an allowed pool.
-
-        :raises KeyError: if ``allow_pool`` was never called for it.
-        """
-        return self._pool_policies[pool_key(user_pool)].policy
-
     def allow_pool(self, user_pool: cognito.IUserPool) -> iam.Policy:
         """Let the function manage users of ``user_pool`` (and only of the pools allowed).
 
