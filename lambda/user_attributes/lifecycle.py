@@ -56,7 +56,7 @@ from .plan import (
     verified_first,
 )
 from .properties import parse_properties, value_problem
-from .schema import schema_problems
+from .schema import as_stored, schema_problems
 from .secrets import SecretReader, SecretUnavailable
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ class AttributeLifecycle:
             return Outcome(sent_id, f"invalid properties: {error}")
         owner = owner_id(event.stack_id, event.logical_resource_id, declaration.target)
         sent = parse_physical_id(sent_id)
+        same_owner = sent is not None and sent.owner_id == owner
         outcome = self._apply(
             owner,
             declaration.target,
@@ -127,11 +128,14 @@ class AttributeLifecycle:
             event=event,
             # Our id for this very owner says a Create succeeded: a ledger without the owner
             # is not the one that recorded its originals.
-            owner_must_exist=sent is not None and sent.owner_id == owner,
+            owner_must_exist=same_owner,
+            # The declared name may be an address this owner changed (email as username, an
+            # alias): the user is the one our id names, by its canonical username.
+            lookup=Target(sent.user_pool_id, sent.username) if sent and same_owner else None,
         )
         if outcome.error is not None:
             return outcome
-        if sent is not None and sent.owner_id == owner:
+        if same_owner:
             failed = self._release_failed_replacement(event, declaration.target, deadline)
             if failed is not None:
                 return Outcome(sent_id, failed)
@@ -154,9 +158,18 @@ class AttributeLifecycle:
         stale = owner_id(event.stack_id, event.logical_resource_id, old_target)
         _, client_metadata = lenient_delete_options(event.old_properties or {})
         try:
+            # The ledger partition is the canonical username; the declaration may name the
+            # user by an alias or its email address.
+            user = self._cognito.admin_get_user(old_target)
+        except UserNotFound:
+            logger.info("owner %s: the failed replacement's user is gone", stale[:12])
+            return None
+        except UserAttributesError as error:
+            return f"could not release the failed replacement's user: {error}"
+        try:
             self._release(
                 stale,
-                old_target,
+                Target(user.user_pool_id, user.username),
                 OnDelete.RESTORE,
                 client_metadata,
                 deadline,
@@ -181,6 +194,7 @@ class AttributeLifecycle:
         request_id: str,
         event: ResourceEvent,
         owner_must_exist: bool = False,
+        lookup: Target | None = None,
     ) -> Outcome:
         fallback = failure_physical_id or str(
             PhysicalId(owner, target.user_pool_id, target.username)
@@ -193,7 +207,7 @@ class AttributeLifecycle:
                 " (deploy a stack in the pool's Region)",
             )
         try:
-            user = self._cognito.admin_get_user(target)
+            user = self._cognito.admin_get_user(lookup or target)
         except PoolNotFound:
             return Outcome(
                 fallback,
@@ -218,15 +232,14 @@ class AttributeLifecycle:
                 for name, value in desired.items()
                 if not isinstance(value, SecretRef) or value in secrets
             }
-            problems += schema_problems(
-                concrete, self._cognito.describe_user_pool(target.user_pool_id).schema
-            )
+            pool = self._cognito.describe_user_pool(target.user_pool_id)
+            problems += schema_problems(concrete, pool.schema)
             if problems:
                 return Outcome(failure_id, "invalid attributes: " + "; ".join(problems))
             before, plan = self._commit(
                 owner,
                 user,
-                desired,
+                as_stored(desired, pool),
                 OnDelete.RESTORE,
                 deadline,
                 client_metadata=client_metadata,

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from .model import ABSENT, Value
+from .model import ABSENT, Declared, Value
 from .properties import MAX_VALUE_LENGTH
 
 _DEVELOPER_PREFIX: Final = "dev:"
 _INTEGER: Final = re.compile(r"-?[0-9]+")
+_CASE_FOLDED: Final = frozenset({"email", "preferred_username"})
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,16 @@ class UserPool:
     ``phone_number`` active and sends a code to the new one, unless the same call sets its
     ``*_verified`` flag to true (Cognito API reference: UserAttributeUpdateSettingsType,
     AdminUpdateUserAttributes).
+
+    ``case_insensitive`` is ``UsernameConfiguration`` ``CaseSensitive`` false: such a pool stores
+    and shows ``email`` and ``preferred_username`` in lower case (see ``as_stored``). A pool
+    without ``UsernameConfiguration`` is case sensitive (Cognito API reference:
+    UsernameConfigurationType).
     """
 
     schema: PoolSchema
     verify_before_update: frozenset[str] = frozenset()
+    case_insensitive: bool = False
 
 
 def user_pool(description: Mapping[str, object]) -> UserPool:
@@ -59,12 +66,32 @@ def user_pool(description: Mapping[str, object]) -> UserPool:
     raw_schema = description.get("SchemaAttributes")
     settings = _mapping(description.get("UserAttributeUpdateSettings"))
     verify = settings.get("AttributesRequireVerificationBeforeUpdate")
+    usernames = _mapping(description.get("UsernameConfiguration"))
     return UserPool(
         schema=pool_schema(raw_schema if isinstance(raw_schema, Sequence) else []),
         verify_before_update=frozenset(
             str(name) for name in (verify if isinstance(verify, Sequence) else ())
         ),
+        case_insensitive=usernames.get("CaseSensitive") is False,
     )
+
+
+def as_stored(attributes: Mapping[str, Declared], pool: UserPool) -> dict[str, Declared]:
+    """``attributes`` as the pool will store and show them.
+
+    A case-insensitive pool flattens mixed-case ``email`` and ``preferred_username`` values to
+    lower case (Developer Guide, "User pool case sensitivity",
+    https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-case-sensitivity.html),
+    so a declaration compared as written would never equal the live value and every Update
+    would write it again. Anything that is not a plain value (absent, a reference) is kept: a
+    referenced address is compared as its secret holds it, so keep such secrets in lower case.
+    """
+    if not pool.case_insensitive:
+        return dict(attributes)
+    return {
+        name: value.lower() if name in _CASE_FOLDED and isinstance(value, str) else value
+        for name, value in attributes.items()
+    }
 
 
 def pool_schema(schema_attributes: Sequence[Mapping[str, object]]) -> PoolSchema:

@@ -424,3 +424,14 @@ def test_short_sent_values_are_redacted_where_they_stand_alone(client, users, al
     assert "Al " not in text
     assert text.count("<redacted>") == 2
     assert "Limit 420 applies" in text
+
+
+@pytest.mark.parametrize("case_sensitive", [False, True])
+def test_describe_user_pool_reads_whether_usernames_are_case_sensitive(
+    client, users, case_sensitive
+):
+    pool = create_user_pool(
+        client, "cased", UsernameConfiguration={"CaseSensitive": case_sensitive}
+    )
+
+    assert users.describe_user_pool(pool).case_insensitive is not case_sensitive

@@ -5,8 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from user_attributes.model import ABSENT
-from user_attributes.schema import SchemaAttribute, pool_schema, schema_problems
+from user_attributes.model import ABSENT, SecretRef, SecretSource
+from user_attributes.schema import (
+    SchemaAttribute,
+    UserPool,
+    as_stored,
+    pool_schema,
+    schema_problems,
+    user_pool,
+)
 
 SECRET = "SECRET-VALUE-123"
 
@@ -268,3 +275,52 @@ def test_no_problem_message_contains_the_value(name, value):
 
     assert problems
     assert all(value not in problem for problem in problems)
+
+
+# -- as_stored: how a case-insensitive pool stores sign-in attributes -------------------------
+
+INSENSITIVE = UserPool(schema={}, case_insensitive=True)
+SENSITIVE = UserPool(schema={})
+
+
+@pytest.mark.parametrize(
+    ("username_configuration", "case_insensitive"),
+    [
+        pytest.param({"UsernameConfiguration": {"CaseSensitive": False}}, True, id="insensitive"),
+        pytest.param({"UsernameConfiguration": {"CaseSensitive": True}}, False, id="sensitive"),
+        pytest.param({}, False, id="legacy-pool-without-configuration"),
+    ],
+)
+def test_user_pool_reads_case_sensitivity(username_configuration, case_insensitive):
+    assert user_pool(username_configuration).case_insensitive is case_insensitive
+
+
+def test_case_insensitive_pool_stores_email_and_preferred_username_in_lower_case():
+    declared = {
+        "email": "Alice.Seed@Example.COM",
+        "preferred_username": "Alice",
+        "nickname": "Alice",
+        "custom:plan": ABSENT,
+    }
+
+    assert as_stored(declared, INSENSITIVE) == {
+        "email": "alice.seed@example.com",
+        "preferred_username": "alice",
+        "nickname": "Alice",
+        "custom:plan": ABSENT,
+    }
+
+
+def test_case_insensitive_pool_keeps_a_referenced_address_as_its_secret_holds_it():
+    reference = SecretRef(
+        SecretSource.SECRETS_MANAGER,
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:Mail-AbCdEf",
+    )
+
+    assert as_stored({"email": reference}, INSENSITIVE) == {"email": reference}
+
+
+def test_case_sensitive_pool_stores_values_as_declared():
+    declared = {"email": "Alice.Seed@Example.COM", "preferred_username": "Alice"}
+
+    assert as_stored(declared, SENSITIVE) == declared

@@ -146,9 +146,6 @@ CONFIGURATIONS: tuple[PoolConfiguration, ...] = (
         "UsernameAttributes=[email], declared by address",
         pool_options={"UsernameAttributes": ["email"]},
         naming="email",
-        # Declaring the address that names the user renames it: see test_matrix's
-        # EMAIL_NAMES_THE_USER.
-        not_declarable=frozenset({"email"}),
     ),
     PoolConfiguration(
         "aliases",

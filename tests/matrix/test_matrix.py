@@ -49,20 +49,6 @@ SEEDED = {
     "phone_number": ("+14155550162", "+14155550163"),
 }
 
-EMAIL_NAMES_THE_USER = (
-    "handler defect: in an email-username pool the declaration names the user by the address "
-    "it changes; the Update looks the user up by the declared (old) address, AdminGetUser "
-    "answers UserNotFoundException and the Update fails (its rollback Update too: "
-    "UPDATE_ROLLBACK_FAILED). Fix: an Update for the owner our physical id names looks the "
-    "user up by the physical id's canonical username (see the report's patch)"
-)
-MIXED_CASE_REWRITTEN = (
-    "handler defect: a case-insensitive pool shows email (and preferred_username) in lower "
-    "case, so a declared mixed-case address never equals the live one: every Update rewrites "
-    "it (an Update that changes nothing must write nothing). Fix: compare those attributes "
-    "case-insensitively in such pools (see the report's patch)"
-)
-
 
 def _ok(answer: Any) -> None:
     assert answer is not None
@@ -159,13 +145,11 @@ def test_rollback_after_failed_create(matrix: Matrix) -> None:
     matrix.finish(applies_by_update=False, restores_by_update=False)
 
 
-def _restore(matrix: Matrix, request: pytest.FixtureRequest, contact: str, original: str) -> None:
+def _restore(matrix: Matrix, contact: str, original: str) -> None:
     """Seed ``contact``, change it, delete: the original value and flag exactly, no message."""
     configuration = matrix.configuration
-    if configuration.naming == "email" and contact == "email":
-        if original == "absent":
-            pytest.skip("a user of an email-username pool always has its address")
-        request.applymarker(pytest.mark.xfail(strict=True, reason=EMAIL_NAMES_THE_USER))
+    if configuration.naming == "email" and contact == "email" and original == "absent":
+        pytest.skip("a user of an email-username pool always has its address")
     dora = matrix.user(
         "dora", {"nickname": "ORIG-nick-dora-m7", **CONTACT_ORIGINALS[contact][original]}
     )
@@ -180,34 +164,34 @@ def _restore(matrix: Matrix, request: pytest.FixtureRequest, contact: str, origi
     matrix.finish(restores_by_update=original != "absent")
 
 
-def test_restore_email_verified(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "email", "verified")
+def test_restore_email_verified(matrix: Matrix) -> None:
+    _restore(matrix, "email", "verified")
 
 
-def test_restore_email_unverified(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "email", "unverified")
+def test_restore_email_unverified(matrix: Matrix) -> None:
+    _restore(matrix, "email", "unverified")
 
 
-def test_restore_email_absent(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "email", "absent")
+def test_restore_email_absent(matrix: Matrix) -> None:
+    _restore(matrix, "email", "absent")
 
 
-def test_restore_phone_verified(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "phone_number", "verified")
+def test_restore_phone_verified(matrix: Matrix) -> None:
+    _restore(matrix, "phone_number", "verified")
 
 
-def test_restore_phone_unverified(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "phone_number", "unverified")
+def test_restore_phone_unverified(matrix: Matrix) -> None:
+    _restore(matrix, "phone_number", "unverified")
 
 
-def test_restore_phone_absent(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    _restore(matrix, request, "phone_number", "absent")
+def test_restore_phone_absent(matrix: Matrix) -> None:
+    _restore(matrix, "phone_number", "absent")
 
 
 # -- one rule per configuration -----------------------------------------------------------------
 
 
-def _declared_absent(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _declared_absent(matrix: Matrix) -> None:
     """default: a declared-absent attribute is deleted, then restored."""
     alice = matrix.user("alice", ALICE)
     _ok(matrix.create("Seed", matrix.declare(alice, {"custom:plan": "VAL-x"}, absent=["nickname"])))
@@ -216,7 +200,7 @@ def _declared_absent(matrix: Matrix, request: pytest.FixtureRequest) -> None:
     matrix.finish()
 
 
-def _another_users_address(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _another_users_address(matrix: Matrix) -> None:
     """email_username: declaring another user's address (its username) is refused by Cognito
     (AliasExistsException, rule 8); the FAILED Create's rollback writes nothing."""
     alice = matrix.user("alice", ALICE)
@@ -235,7 +219,7 @@ def _another_users_address(matrix: Matrix, request: pytest.FixtureRequest) -> No
     matrix.finish()
 
 
-def _named_by_verified_email(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _named_by_verified_email(matrix: Matrix) -> None:
     """aliases: a declaration naming the user by its verified email alias."""
     alice = matrix.user("alice", ALICE)
     by_email = matrix.declare(alice, {"nickname": "VAL-n-1"}, declared_as=ALICE["email"])
@@ -253,10 +237,9 @@ def _named_by_verified_email(matrix: Matrix, request: pytest.FixtureRequest) -> 
     matrix.finish()
 
 
-def _mixed_case_email(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _mixed_case_email(matrix: Matrix) -> None:
     """case_insensitive: a declared mixed-case address shows in lower case (rule 11); an Update
     that changes another attribute must not write the address again."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=MIXED_CASE_REWRITTEN))
     alice = matrix.user("alice", ALICE)
     address = "Alice.Seeded-M7@Example.COM"
     _ok(matrix.create("Seed", matrix.declare(alice, {"email": address})))
@@ -273,7 +256,7 @@ def _mixed_case_email(matrix: Matrix, request: pytest.FixtureRequest) -> None:
     matrix.finish()
 
 
-def _both_contacts(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _both_contacts(matrix: Matrix) -> None:
     """verify_*: email and phone_number in one declaration, changed together, restored."""
     alice = matrix.user("alice", ALICE)
     _ok(
@@ -304,7 +287,7 @@ def _both_contacts(matrix: Matrix, request: pytest.FixtureRequest) -> None:
     matrix.finish()
 
 
-def _required_declared_absent(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _required_declared_absent(matrix: Matrix) -> None:
     """required_attribute: declaring the required attribute absent is refused before any
     write; the rollback Delete writes nothing."""
     alice = matrix.user("alice", ALICE)
@@ -323,7 +306,7 @@ def _required_declared_absent(matrix: Matrix, request: pytest.FixtureRequest) ->
     matrix.finish()
 
 
-def _immutable_refused(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _immutable_refused(matrix: Matrix) -> None:
     """immutable_and_dev: declaring the immutable attribute is refused before any write."""
     alice = matrix.user("alice", ALICE)
     create = matrix.driver.invoke(
@@ -339,7 +322,7 @@ def _immutable_refused(matrix: Matrix, request: pytest.FixtureRequest) -> None:
     matrix.finish()
 
 
-def _metadata_follows_the_event(matrix: Matrix, request: pytest.FixtureRequest) -> None:
+def _metadata_follows_the_event(matrix: Matrix) -> None:
     """custom_message: the trigger sees each event's own ClientMetadata: the Create's on the
     apply, the Update's on the change, and on the restore the one the Delete carries (the
     resource's current properties)."""
@@ -369,7 +352,7 @@ def _metadata_follows_the_event(matrix: Matrix, request: pytest.FixtureRequest) 
     matrix.finish(declared_metadata=False)
 
 
-OWN_RULES: dict[str, Callable[[Matrix, pytest.FixtureRequest], None]] = {
+OWN_RULES: dict[str, Callable[[Matrix], None]] = {
     "default": _declared_absent,
     "email_username": _another_users_address,
     "aliases": _named_by_verified_email,
@@ -382,8 +365,8 @@ OWN_RULES: dict[str, Callable[[Matrix, pytest.FixtureRequest], None]] = {
 }
 
 
-def test_own_rule(matrix: Matrix, request: pytest.FixtureRequest) -> None:
-    OWN_RULES[matrix.configuration.name](matrix, request)
+def test_own_rule(matrix: Matrix) -> None:
+    OWN_RULES[matrix.configuration.name](matrix)
 
 
 # -- random lifecycles --------------------------------------------------------------------------
@@ -418,20 +401,7 @@ def matrix_lifecycle(
         )
 
 
-ALIAS_MOVED_ON_REPLACEMENT = (
-    "open defect (aliases, CI seed): a resource moved to another user with the same verified "
-    "email alias is refused (AliasExistsException: the new Create runs before the old Delete, "
-    "as on real Cognito), the undo then fails on an injected Query timeout, and after the "
-    "rollback the ledger keeps a claim on the new user whose value Cognito never got "
-    "(invariant 2) and an owner CloudFormation no longer knows; not yet diagnosed"
-)
-
-
-def test_random_lifecycles(
-    matrix_lifecycle: MatrixLifecycle, record_property: Any, request: pytest.FixtureRequest
-) -> None:
-    if matrix_lifecycle.configuration.name == "aliases":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ALIAS_MOVED_ON_REPLACEMENT))
+def test_random_lifecycles(matrix_lifecycle: MatrixLifecycle, record_property: Any) -> None:
     stats = run_random_lifecycles(matrix_lifecycle)
     for name, value in sorted(stats.items()):
         record_property(f"matrix:{name}", value)
@@ -444,7 +414,6 @@ def test_random_lifecycles(
 
 
 @pytest.mark.parametrize("configuration", [BY_NAME["email_username"]], ids=lambda c: c.name)
-@pytest.mark.xfail(strict=True, reason=EMAIL_NAMES_THE_USER)
 def test_email_username_pool_update_after_seeding_the_address_that_names_the_user(
     matrix: Matrix,
 ) -> None:
@@ -463,4 +432,38 @@ def test_email_username_pool_update_after_seeding_the_address_that_names_the_use
         answer.reason if answer else None for answer in answers
     ]
     _ok(matrix.delete("Dora"))
+    matrix.finish()
+
+
+@pytest.mark.parametrize("configuration", [BY_NAME["aliases"]], ids=lambda c: c.name)
+def test_replacement_refused_for_a_verified_alias_is_released_by_its_rollback(
+    matrix: Matrix,
+) -> None:
+    """Moving a resource to another user with the address the old user holds as its verified
+    email alias: the new user's write is refused (AliasExistsException, rule 8: the Update
+    runs before the old user's cleanup); its undo fails; the rollback Update, naming the new
+    user by its alias in OldResourceProperties, must release the claim it left."""
+    alice = matrix.user("alice", ALICE)
+    bob = matrix.user("bob", BOB)
+    address = "moved-seed-m7@example.com"
+    _ok(matrix.create("Seed", matrix.declare(alice, {"email": address, "custom:plan": "VAL-p"})))
+    commits = iter(range(2))
+    # The Update's own ledger commit passes; the undo's is refused.
+    matrix.aws_calls.fail_before(
+        "TransactWriteItems", lambda _: next(commits, 1) == 1, code="AccessDeniedException"
+    )
+
+    invocations = matrix.driver.update_or_roll_back(
+        "Seed", matrix.declare(bob, {"email": address, "custom:plan": "VAL-p"})
+    )
+
+    update, rollback = (invocation.answer for invocation in invocations)
+    assert update is not None
+    assert update.status == "FAILED"
+    assert "AliasExistsException" in update.reason, update.reason
+    assert "undo failed" in update.reason, update.reason
+    assert rollback is not None
+    _ok(rollback)
+    matrix.shows(bob, {})
+    _ok(matrix.delete("Seed"))
     matrix.finish()
