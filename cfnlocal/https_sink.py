@@ -110,7 +110,11 @@ class ResponseSink:
         return f"https://127.0.0.1:{self.port}/responses/{request_id}?X-Amz-Signature={token}"
 
     def inject(self, request_id: str, fault: Fault) -> None:
+        """Answer every PUT for ``request_id`` with ``fault`` until ``recover``."""
         self._faults[request_id] = fault
+
+    def recover(self, request_id: str) -> None:
+        self._faults.pop(request_id, None)
 
     def deliveries(self, request_id: str) -> list[Delivery]:
         with self._lock:

@@ -37,8 +37,11 @@ class StepFailedError(UserAttributesError):
     """Carries a FAILED outcome's reason through crhelper."""
 
 
-def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lambda's context
-    _helper()(event, context)
+def handler(event: dict[str, Any], context: Any) -> bool:  # noqa: ANN401 - Lambda's context
+    """Run one CloudFormation event; whether its answer reached the response URL."""
+    helper = _helper()
+    helper(event, context)
+    return helper.delivered()
 
 
 @functools.cache

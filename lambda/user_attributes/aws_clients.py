@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
 
 CLIENT_CONFIG: Final = Config(
@@ -37,6 +38,10 @@ def dynamodb_client(region: str | None = None) -> DynamoDBClient:
 
 def secretsmanager_client(region: str | None = None) -> SecretsManagerClient:
     return boto3.client("secretsmanager", region_name=region, config=CLIENT_CONFIG)
+
+
+def sqs_client(region: str | None = None) -> SQSClient:
+    return boto3.client("sqs", region_name=region, config=CLIENT_CONFIG)
 
 
 def ssm_client(region: str | None = None) -> SSMClient:

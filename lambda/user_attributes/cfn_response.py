@@ -49,17 +49,23 @@ class OneAnswerCfnResource(CfnResource):
     ) -> None:
         self._answer_lock = threading.Lock()
         self._answered = False
+        self._delivered = False
         self._timed_out_create_id = timed_out_create_id
         super().__init__(log_level=log_level, boto_level="ERROR", sleep_on_delete=sleep_on_delete)
 
     def __call__(self, event: Any, context: Any) -> None:  # noqa: ANN401 - crhelper's signature
         with self._answer_lock:
             self._answered = False
+            self._delivered = False
         super().__call__(event, context)
 
     def answered(self) -> bool:
         """Whether this invocation's answer has been sent (or given up on)."""
         return self._answered
+
+    def delivered(self) -> bool:
+        """Whether the response URL accepted this invocation's answer."""
+        return self._delivered
 
     def _set_timeout(self) -> None:
         seconds = self._context.get_remaining_time_in_millis() / 1000.0 - TIMEOUT_MARGIN_S
@@ -91,7 +97,9 @@ class OneAnswerCfnResource(CfnResource):
             "NoEcho": self.NoEcho,
         }
         deadline = time.monotonic() + self._context.get_remaining_time_in_millis() / 1000.0 - 0.2
-        put_response(self._response_url, body, ssl_verify=self._ssl_verify, deadline=deadline)
+        self._delivered = put_response(
+            self._response_url, body, ssl_verify=self._ssl_verify, deadline=deadline
+        )
 
 
 def clamp_reason(reason: str) -> str:
