@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
+import jsii
 from aws_cdk import CfnResource, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -18,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from .lambda_bundle import lambda_code
 from .runtime_rules import declaration_problem, is_deploy_time
@@ -32,13 +33,17 @@ SERVICE_TIMEOUT: Final = Duration.minutes(30)
 Invariant: ``LAMBDA_TIMEOUT`` < ``SERVICE_TIMEOUT`` < 3600 s. Every invocation responds before
 its own timeout, so a slow one is never cut off. CloudFormation starts every resource of a stack
 (and every nested stack) at once; the function's reserved concurrency holds the excess in
-Lambda's asynchronous queue, and that wait counts too: 30 minutes covers 18,000 paced writes at
-the default 40 % share (``SeedUsers`` documents the limits). A response lost anyway (the
+Lambda's asynchronous queue, and that wait counts too (synth checks ``write_budget``: 16,200
+paced writes at the default 40 % share). A response lost anyway (the
 sandbox died) costs these 30 minutes instead of CloudFormation's default hour.
 """
 MAX_EVENT_AGE: Final = Duration.minutes(27)
 """Lambda drops a queued event older than this (``SERVICE_TIMEOUT`` - ``LAMBDA_TIMEOUT``): an
 invocation that starts still finishes before CloudFormation gives up on the resource."""
+
+WRITE_WINDOW: Final = MAX_EVENT_AGE
+"""How long one deploy's paced writes may take: CloudFormation starts every resource at once,
+and the last event must still start before it is dropped."""
 
 USER_UPDATE_QUOTA_PER_SECOND: Final = 25
 """Cognito's UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, ...): per
@@ -227,6 +232,7 @@ class CognitoUserAttributes(Construct):
         self._provider = provider or CognitoUserAttributesProvider.of(
             Stack.of(self), ledger=ledger, requested_by=self.node.path
         )
+        self._provider.add_writes(writes_per_event(properties))
         pool_policy = self._provider.allow_pool(user_pool)
         secret_grants = [
             self._provider.allow_secret(value)
@@ -311,6 +317,47 @@ def pacing(update_quota_share: float) -> tuple[int, float]:
     return concurrency, math.floor(writes_per_second / concurrency * 10_000) / 10_000
 
 
+def writes_per_event(properties: Mapping[str, object]) -> int:
+    """The Cognito writes (UserUpdate calls) one Create or Delete of a resource with these
+    properties makes at most: one AdminUpdateUserAttributes for its values, one
+    AdminDeleteUserAttributes for its absent attributes."""
+    return max(1, bool(properties.get("UserAttributes")) + bool(properties.get("AbsentAttributes")))
+
+
+def write_budget(update_quota_share: float) -> int:
+    """The writes one deploy can pace through within ``WRITE_WINDOW`` at this share."""
+    concurrency, rate = pacing(update_quota_share)
+    return math.floor(WRITE_WINDOW.to_seconds() * concurrency * rate)
+
+
+def write_budget_problem(writes: int, update_quota_share: float) -> str | None:
+    """Why a deploy of ``writes`` paced writes cannot finish in time (None: it can)."""
+    budget = write_budget(update_quota_share)
+    if writes <= budget:
+        return None
+    concurrency, rate = pacing(update_quota_share)
+    return (
+        f"the declared users need up to {writes:,} Cognito writes per deploy, more than the "
+        f"{budget:,} that {update_quota_share:g} of the UserUpdate quota "
+        f"({concurrency * rate:g} writes/s) completes within "
+        f"{WRITE_WINDOW.to_minutes():g} minutes (CloudFormation's ServiceTimeout is "
+        f"{SERVICE_TIMEOUT.to_minutes():g}); raise update_quota_share (at most 1), or declare "
+        "the users in several stacks deployed one after the other"
+    )
+
+
+@jsii.implements(IValidation)
+class _WriteBudget:
+    """Fails synth when the provider's declared writes exceed its budget."""
+
+    def __init__(self, provider: CognitoUserAttributesProvider) -> None:
+        self._provider = provider
+
+    def validate(self) -> list[str]:
+        problem = write_budget_problem(self._provider.writes, self._provider.update_quota_share)
+        return [] if problem is None else [problem]
+
+
 class CognitoUserAttributesProvider(Construct):
     """The function that serves ``Custom::CognitoUserAttributes``, its permissions, its pacing
     and (unless passed in) the ledger. One per stack by default (``of``); ``SeedUsers`` shares
@@ -384,6 +431,9 @@ class CognitoUserAttributesProvider(Construct):
         self.writes_per_second_per_container = rate
         self.requested_ledger = ledger
         self.first_user = first_user or self.node.path
+        self.writes = 0
+        """The Cognito writes a deploy of every resource this provider serves makes at most."""
+        self.node.add_validation(_WriteBudget(self))
         self.ledger = ledger if ledger is not None else self._default_ledger()
 
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
@@ -425,6 +475,10 @@ class CognitoUserAttributesProvider(Construct):
         self._pool_policies: dict[str, _PoolPolicy] = {}
         self._pools_seen: dict[int, tuple[cognito.IUserPool, _PoolPolicy]] = {}
         self._secret_access = _SecretAccess(self, role)
+
+    def add_writes(self, writes: int) -> None:
+        """Count a resource's writes against the deploy's budget (``write_budget``)."""
+        self.writes += writes
 
     @functools.cached_property
     def service_token(self) -> str:

@@ -43,7 +43,8 @@ MAX_SHARDS: Final = 256
 MAX_USERS_PER_SHARD: Final = 450
 """Of the 500 resources a nested stack may hold. With 64 shards a shard reaches this only around
 25,000 users (20,000 users: the fullest shard holds about 350, a shard's mean being 312 and
-its standard deviation 18); synth fails naming the shard before CloudFormation would."""
+its standard deviation 18); synth fails naming the shard before CloudFormation would. The
+write budget (``write_budget``: 16,200 writes at the default share) binds first."""
 MAX_SHARD_TEMPLATE_BYTES: Final = 900_000
 """CloudFormation reads a nested template from S3 up to 1,000,000 bytes; this leaves a margin
 for what CDK adds to each resource (metadata, policies) beyond the properties counted here."""
