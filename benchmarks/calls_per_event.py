@@ -49,17 +49,6 @@ def minimum(**counts: int) -> Counter[str]:
     return Counter({name: count for name, count in counts.items() if count})
 
 
-def _isolate() -> None:
-    """Dummy credentials and no endpoint override: every call goes to the in-process moto."""
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_REGION="eu-west-1",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-
-
 def main() -> int:  # noqa: PLR0915 - the scenarios, read top to bottom
     import boto3
     from moto import mock_aws
@@ -71,7 +60,7 @@ def main() -> int:  # noqa: PLR0915 - the scenarios, read top to bottom
     from cfnlocal.lambda_runtime import LambdaContainer
     from cfnlocal.seed_pool import create_ledger_table, create_user, create_user_pool
 
-    _isolate()
+    harness.isolate_in_process_aws()
     print(harness.machine())
 
     calls: list[tuple[str, str]] = []

@@ -39,7 +39,7 @@ class ProcessDied(BaseException):
     """The sandbox died: nothing in the handler or crhelper catches it."""
 
 
-def main() -> int:  # noqa: PLR0915 - two scenarios, read top to bottom
+def main() -> int:
     import boto3
     from moto import mock_aws
 
@@ -56,13 +56,7 @@ def main() -> int:  # noqa: PLR0915 - two scenarios, read top to bottom
     )
     from cfnlocal.sqs_fifo import EventSourceMapping, FifoQueue
 
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_REGION="eu-west-1",
-    )
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    harness.isolate_in_process_aws()
     print(harness.machine())
 
     with mock_aws(), strict_cognito(), ResponseSink() as sink, VirtualClock() as clock:

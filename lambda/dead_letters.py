@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
-from user_attributes.cfn_response import put_response
-from user_attributes.transport import answerable, failed_answer
+from user_attributes.cfn_response import answer_failed
+from user_attributes.transport import answerable
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 REASON = (
     "the provider did not answer this event in the queue's receive attempts (dead-letter "
-    "queue); see the worker function's log"
+    "queue; see the worker function's log)"
 )
+RELEASE = (
+    "; retry the stack operation, or skip this resource and release its owner by hand "
+    "(README runbook)"
+)
+"""A Delete's FAILED answer leaves the stack DELETE_FAILED (or ROLLBACK_FAILED): CloudFormation
+sends the Delete again, with a new RequestId, when the operation is retried."""
 
 
 def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lambda's context
@@ -38,10 +43,5 @@ def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lamb
             request["LogicalResourceId"],
             request["RequestId"],
         )
-        deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000.0 - 0.2
-        put_response(
-            str(request["ResponseURL"]),
-            failed_answer(request, REASON),
-            ssl_verify=None,
-            deadline=deadline,
-        )
+        reason = REASON + RELEASE if request.get("RequestType") == "Delete" else REASON
+        answer_failed(request, reason, context.get_remaining_time_in_millis())

@@ -14,17 +14,15 @@ import functools
 import json
 import logging
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from user_attributes.aws_clients import error_code, sqs_client
-from user_attributes.cfn_response import clamp_reason, put_response
+from user_attributes.cfn_response import answer_failed
 from user_attributes.transport import (
     MAX_MESSAGE_BYTES,
     answerable,
     event_problem,
-    failed_answer,
     message_deduplication_id,
     message_group_id,
 )
@@ -72,13 +70,7 @@ def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lamb
 
 def _answer_failed(event: dict[str, Any], context: Any, reason: str) -> None:  # noqa: ANN401
     logger.error("answering FAILED: %s", reason)
-    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000.0 - 0.2
-    put_response(
-        str(event["ResponseURL"]),
-        failed_answer(event, clamp_reason(reason)),
-        ssl_verify=None,
-        deadline=deadline,
-    )
+    answer_failed(event, reason, context.get_remaining_time_in_millis())
 
 
 @functools.cache

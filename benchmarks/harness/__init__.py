@@ -15,6 +15,18 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+def isolate_in_process_aws() -> None:
+    """Dummy credentials, an explicit Region and no endpoint override: every call goes to the
+    in-process moto (``mock_aws``)."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="eu-west-1",
+        AWS_REGION="eu-west-1",
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
 def machine() -> str:
     """The machine a figure was measured on (and how busy it was)."""
     import platform

@@ -14,12 +14,14 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.client import HTTPException, HTTPSConnection
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from crhelper import CfnResource
+
+from .transport import failed_answer
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +102,18 @@ class OneAnswerCfnResource(CfnResource):
         self._delivered = put_response(
             self._response_url, body, ssl_verify=self._ssl_verify, deadline=deadline
         )
+
+
+def answer_failed(event: Mapping[str, Any], reason: str, remaining_ms: int) -> bool:
+    """Answer FAILED for an event no worker answers (``transport.failed_answer``), before the
+    caller's deadline; whether the response URL accepted it."""
+    deadline = time.monotonic() + remaining_ms / 1000.0 - 0.2
+    return put_response(
+        str(event["ResponseURL"]),
+        failed_answer(event, clamp_reason(reason)),
+        ssl_verify=None,
+        deadline=deadline,
+    )
 
 
 def clamp_reason(reason: str) -> str:

@@ -14,6 +14,7 @@ from cfnlocal.driver import Answer, check_answer
 from cfnlocal.https_sink import ResponseSink
 from cfnlocal.lambda_runtime import LambdaContainer
 from cfnlocal.seed_pool import user_attributes
+from cfnlocal.sqs_fifo import Received
 
 from .conftest import LAMBDA_DIR
 from .helpers import LEDGER, declare, owner_of
@@ -54,19 +55,11 @@ def _answers(sink: ResponseSink, event: dict[str, Any]) -> list[Answer]:
 
 
 def _sqs_event(message: dict[str, Any], receives: int = 1) -> dict[str, Any]:
-    """What an SQS event source mapping passes the worker (Lambda Developer Guide, "Using Lambda
-    with Amazon SQS": the example event)."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": {"ApproximateReceiveCount": str(receives)},
-                "eventSource": "aws:sqs",
-            }
-        ]
-    }
+    """What the SQS event source mapping passes the worker for ``message`` (as received)."""
+    received = Received(
+        message["MessageId"], message["ReceiptHandle"], message["Body"], "group", receives
+    )
+    return {"Records": [received.record()]}
 
 
 def test_front_queues_the_event_in_its_users_group_and_answers_nothing(
@@ -177,6 +170,7 @@ def test_dead_letter_consumer_answers_failed_with_the_id_cloudformation_must_kee
     (answer,) = _answers(response_sink, event)
     assert answer.status == "FAILED"
     assert "dead-letter queue" in answer.reason
+    assert ("README runbook" in answer.reason) is (request_type == "Delete"), answer.reason
     if sent is None:
         assert owner_of(answer.physical_id)
     else:
