@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
 from .lambda_bundle import lambda_code
@@ -26,24 +27,36 @@ from .runtime_rules import declaration_problem, is_deploy_time
 from .secret_reference import SecretReference
 
 RESOURCE_TYPE: Final = "Custom::CognitoUserAttributes"
-LAMBDA_TIMEOUT: Final = Duration.minutes(3)
 SERVICE_TIMEOUT: Final = Duration.minutes(30)
-"""How long CloudFormation waits for a response, counted from when it invokes the function.
-
-Invariant: ``LAMBDA_TIMEOUT`` < ``SERVICE_TIMEOUT`` < 3600 s. Every invocation responds before
-its own timeout, so a slow one is never cut off. CloudFormation starts every resource of a stack
-(and every nested stack) at once; the function's reserved concurrency holds the excess in
-Lambda's asynchronous queue, and that wait counts too (synth checks ``write_budget``: 16,200
-paced writes at the default 40 % share). A response lost anyway (the
-sandbox died) costs these 30 minutes instead of CloudFormation's default hour.
-"""
+"""How long CloudFormation waits for a resource's answer, counted from when it invokes the
+ServiceToken function. The front function only queues the event; the worker answers it within
+``WORKER_TIMEOUT`` of receiving it, and a worker that dies without answering is retried after
+``VISIBILITY_TIMEOUT`` (the dead-letter consumer answers FAILED after ``MAX_RECEIVES``), so an
+event is answered within ``MAX_RECEIVES x VISIBILITY_TIMEOUT`` (18 minutes) of being queued, plus
+the deploy's paced queue (synth checks ``write_budget``: 16,200 writes at the default 40 %)."""
+FRONT_TIMEOUT: Final = Duration.seconds(30)
+"""The front function validates the event and sends one SQS message (botocore's timeouts and
+retries end a hung SendMessage within this)."""
+WORKER_TIMEOUT: Final = Duration.seconds(60)
+"""One event's work: a user read, the ledger, at most two paced writes and the answer; short, so
+that a worker that dies is retried within one ``VISIBILITY_TIMEOUT``."""
+VISIBILITY_TIMEOUT: Final = Duration.seconds(6 * 60)
+"""Six times ``WORKER_TIMEOUT``: the Lambda Developer Guide's setting for an SQS event source
+("Using Lambda with Amazon SQS": "set the source queue's visibility timeout to at least six
+times the timeout that you configure on your function")."""
+MAX_RECEIVES: Final = 3
+"""Receives of one message before SQS moves it to the dead-letter queue (``maxReceiveCount``)."""
 MAX_EVENT_AGE: Final = Duration.minutes(27)
-"""Lambda drops a queued event older than this (``SERVICE_TIMEOUT`` - ``LAMBDA_TIMEOUT``): an
-invocation that starts still finishes before CloudFormation gives up on the resource."""
+"""Lambda drops an asynchronous invocation of the front function older than this, throttled and
+retried with Lambda's backoff (1 s doubling to 5 minutes) until then; CloudFormation gives up at
+``SERVICE_TIMEOUT``."""
+MIN_MAXIMUM_CONCURRENCY: Final = 2
+"""The least ``ScalingConfig.MaximumConcurrency`` an SQS event source mapping accepts (Lambda API
+reference, ScalingConfig: "Valid Range: Minimum value of 2")."""
 
 WRITE_WINDOW: Final = MAX_EVENT_AGE
 """How long one deploy's paced writes may take: CloudFormation starts every resource at once,
-and the last event must still start before it is dropped."""
+and the last event of the queue must still be answered within ``SERVICE_TIMEOUT``."""
 
 USER_UPDATE_QUOTA_PER_SECOND: Final = 25
 """Cognito's UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes, ...): per
@@ -52,8 +65,9 @@ DEFAULT_UPDATE_QUOTA_SHARE: Final = 0.4
 """The share of the UserUpdate quota one provider uses by default: 10 writes per second."""
 WRITES_PER_SECOND_PER_CONTAINER: Final = 2.0
 """Target pace of one execution environment. An event needs about 0.3 s of other work (the
-user read, the ledger, the answer), so a container paced at 2 writes/s is seldom idle, and
-the reserved concurrency is ``ceil(share x 25 / 2)``: 5 at the default share, 13 at 100 %."""
+user read, the ledger, the answer), so a worker paced at 2 writes/s is seldom idle, and the
+queue's ``MaximumConcurrency`` is ``ceil(share x 25 / 2)`` (at least 2): 5 at the default share,
+13 at 100 %."""
 RATE_ENVIRONMENT_VARIABLE: Final = "COGNITO_USER_UPDATE_RATE"
 """Writes per second one execution environment may send (``lambda/user_attributes/pacing.py``)."""
 
@@ -76,6 +90,19 @@ _COGNITO_ACTIONS: Final = (
     "cognito-idp:AdminDeleteUserAttributes",
     "cognito-idp:DescribeUserPool",
 )
+_LEDGER_ACTIONS: Final = (
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+"""The ledger's reads and its TransactWriteItems (authorized per item: DynamoDB Developer Guide,
+"Using IAM with DynamoDB transactions"); not ``grant_read_write_data``, whose stream statement
+the role's inline policy budget cannot spare."""
+_CONSUMER_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+"""What an SQS event source mapping needs of its function's role (Lambda Developer Guide, "Using
+Lambda with Amazon SQS", execution role permissions), with ``kms:Decrypt`` on the queue's key."""
 _POOL_ARN_MAX_CHARS: Final = (
     len("arn:aws-us-gov:cognito-idp:ap-southeast-5:123456789012:userpool/") + 55
 )
@@ -96,13 +123,14 @@ _POOL_POLICY_MAX_CHARS: Final = len(
     )
 )
 """One pool's policy as IAM counts it: 339 characters (327 for a pool in eu-west-1)."""
-_DEFAULT_POLICY_BUDGET_CHARS: Final = 2_000
-"""Kept for the role's default policy: its log group, ledger and key statements measure 1,586
-characters with each of their three ARNs given 340 (``tests/infra/test_pool_policies.py``)."""
+_DEFAULT_POLICY_BUDGET_CHARS: Final = 2_300
+"""Kept for the worker role's default policy: its log group, ledger, ledger key, queue and queue
+key statements measure 2,252 characters with each of their five ARNs given 340
+(``tests/infra/test_pool_policies.py``)."""
 MAX_USER_POOLS: Final = (
     ROLE_INLINE_POLICIES_MAX_CHARS - _DEFAULT_POLICY_BUDGET_CHARS
 ) // _POOL_POLICY_MAX_CHARS
-"""User pools one provider may serve (24): each has an inline policy of its own on the role, of
+"""User pools one provider may serve (23): each has an inline policy of its own on the role, of
 at most ``_POOL_POLICY_MAX_CHARS``, next to the role's default policy; together within
 ``ROLE_INLINE_POLICIES_MAX_CHARS``. Inline rather than managed: a role carries at most
 ``MAX_SECRET_POLICIES`` managed policies, which the secret grants use."""
@@ -296,7 +324,7 @@ def _pool_id(user_pool: cognito.IUserPool) -> str:
 
 
 def pacing(update_quota_share: float) -> tuple[int, float]:
-    """``(reserved concurrency, writes per second per execution environment)`` for a share of
+    """``(worker concurrency, writes per second per execution environment)`` for a share of
     Cognito's UserUpdate quota; their product is ``share x 25`` writes per second (rounded
     down).
 
@@ -312,7 +340,10 @@ def pacing(update_quota_share: float) -> tuple[int, float]:
         )
     writes_per_second = share * USER_UPDATE_QUOTA_PER_SECOND
     # The small tolerance keeps 0.4 x 25 / 2 = 5 from becoming 6 through rounding.
-    concurrency = max(1, math.ceil(writes_per_second / WRITES_PER_SECOND_PER_CONTAINER - 1e-9))
+    concurrency = max(
+        MIN_MAXIMUM_CONCURRENCY,
+        math.ceil(writes_per_second / WRITES_PER_SECOND_PER_CONTAINER - 1e-9),
+    )
     # Rounded down: the environments together never exceed the share.
     return concurrency, math.floor(writes_per_second / concurrency * 10_000) / 10_000
 
@@ -359,15 +390,23 @@ class _WriteBudget:
 
 
 class CognitoUserAttributesProvider(Construct):
-    """The function that serves ``Custom::CognitoUserAttributes``, its permissions, its pacing
-    and (unless passed in) the ledger. One per stack by default (``of``); ``SeedUsers`` shares
-    its stack's provider with the nested stacks it creates.
+    """What serves ``Custom::CognitoUserAttributes``: the functions, the queue between them,
+    their permissions, the pacing and (unless passed in) the ledger. One per stack by default
+    (``of``); ``SeedUsers`` shares its stack's provider with the nested stacks it creates.
 
-    Pacing: the function's reserved concurrency times each execution environment's write rate
-    (a token bucket in the handler, ``COGNITO_USER_UPDATE_RATE``) equals ``update_quota_share``
-    of Cognito's UserUpdate quota (25/s per account and Region), so a deploy of any size leaves
-    the rest to production traffic. Throttling that happens anyway (production bursts) is
-    absorbed by botocore's adaptive retries within each invocation's deadline.
+    Transport: the ServiceToken function (``Function``, ``front.handler``) checks each event and
+    puts it on an SQS FIFO queue (``Queue``), one message group per target user, the RequestId
+    as deduplication id; the worker (``Worker``, ``worker.handler``) runs and answers it. One
+    user's events therefore run one at a time and in order. A worker that dies is retried after
+    the visibility timeout; after ``MAX_RECEIVES`` receives the message moves to the dead-letter
+    queue, whose consumer (``DeadLetterConsumer``) answers FAILED. No function reserves
+    concurrency (new accounts, with a concurrency limit of 10, refuse any reservation).
+
+    Pacing: the event source mapping's ``MaximumConcurrency`` times each worker environment's
+    write rate (a token bucket in the handler, ``COGNITO_USER_UPDATE_RATE``) equals
+    ``update_quota_share`` of Cognito's UserUpdate quota (25/s per account and Region), so a
+    deploy of any size leaves the rest to production traffic. Throttling that happens anyway
+    (production bursts) is absorbed by botocore's adaptive retries within the worker's deadline.
     """
 
     @classmethod
@@ -427,7 +466,7 @@ class CognitoUserAttributesProvider(Construct):
         super().__init__(scope, construct_id)
         self.update_quota_share = update_quota_share
         self.max_concurrency = concurrency
-        """The function's reserved concurrency."""
+        """The worker's ``MaximumConcurrency`` (its event source mapping)."""
         self.writes_per_second_per_container = rate
         self.requested_ledger = ledger
         self.first_user = first_user or self.node.path
@@ -436,45 +475,155 @@ class CognitoUserAttributesProvider(Construct):
         self.node.add_validation(_WriteBudget(self))
         self.ledger = ledger if ledger is not None else self._default_ledger()
 
-        log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_YEAR)
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Custom::CognitoUserAttributes provider",
+            description="Custom::CognitoUserAttributes worker: applies and restores attributes",
         )
-        # Instead of AWSLambdaBasicExecutionRole, which may write to any log group.
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            description="Custom::CognitoUserAttributes provider: applies and restores attributes",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="index.handler",
-            code=lambda_code(),
-            timeout=LAMBDA_TIMEOUT,
-            memory_size=256,
-            # CloudFormation invokes asynchronously; a Lambda retry after an error or timeout
-            # would rerun an event whose response may already have been sent.
-            retry_attempts=0,
-            # Events beyond the reserved concurrency wait in Lambda's queue; one CloudFormation
-            # has given up on is dropped rather than run late.
-            max_event_age=MAX_EVENT_AGE,
-            reserved_concurrent_executions=concurrency,
+        queue, dead_letters, queue_key = self._queues()
+        self.queue = queue
+        """The FIFO queue of CloudFormation's events; only the worker reads it."""
+        self.dead_letter_queue = dead_letters
+        self.worker = self._function(
+            "Worker",
+            handler="worker.handler",
+            description="Custom::CognitoUserAttributes worker: applies and restores attributes",
+            timeout=WORKER_TIMEOUT,
             role=role,
-            log_group=log_group,
             environment={
                 "LEDGER_TABLE_NAME": self.ledger.table_name,
                 RATE_ENVIRONMENT_VARIABLE: f"{rate:g}",
             },
         )
-        self.ledger.grant_read_write_data(self.function)
+        self.ledger.grant(self.worker, *_LEDGER_ACTIONS)
+        if self.ledger.encryption_key is not None:
+            self.ledger.encryption_key.grant_encrypt_decrypt(self.worker)
+        # Mappings with ids of their own: SqsEventSource names them after the queue's path,
+        # which holds the stack's name.
+        self.worker.add_event_source_mapping(
+            "QueueMapping",
+            event_source_arn=queue.queue_arn,
+            batch_size=1,
+            max_concurrency=concurrency,
+        )
+        queue.grant(self.worker, *_CONSUMER_ACTIONS)
+        queue_key.grant_decrypt(self.worker)
+        consumer = self._function(
+            "DeadLetterConsumer",
+            handler="dead_letters.handler",
+            description="Custom::CognitoUserAttributes: answers FAILED for dead-lettered events",
+            timeout=FRONT_TIMEOUT,
+        )
+        consumer.add_event_source_mapping(
+            "DeadLetterMapping", event_source_arn=dead_letters.queue_arn, batch_size=1
+        )
+        dead_letters.grant(consumer, *_CONSUMER_ACTIONS)
+        queue_key.grant_decrypt(consumer)
+        # The ServiceToken: its logical id stays "Function" (CloudFormation refuses to change a
+        # custom resource's ServiceToken). Lambda retries a failed asynchronous invocation, and
+        # the RequestId as deduplication id makes a second SendMessage harmless.
+        self.function = self._function(
+            "Function",
+            handler="front.handler",
+            description="Custom::CognitoUserAttributes provider: queues CloudFormation's events",
+            timeout=FRONT_TIMEOUT,
+            max_event_age=MAX_EVENT_AGE,
+            environment={"QUEUE_URL": queue.queue_url},
+        )
+        # SendMessage alone (not grant_send_messages' queue reads), and of the key what a
+        # producer of an encrypted queue needs: GenerateDataKey and Decrypt (SQS Developer
+        # Guide, "Amazon SQS key management": "Allow a producer to send messages").
+        queue.grant(self.function, "sqs:SendMessage")
+        queue_key.grant(self.function, "kms:GenerateDataKey", "kms:Decrypt")
+        # Both consumers run before CloudFormation sends an event, and are deleted after its
+        # last: the mappings hang off the consumers.
+        self.function.node.add_dependency(self.worker, consumer)
         self._role = role
         self._cognito_access = Construct(self, "CognitoAccess")
         self._pool_policies: dict[str, _PoolPolicy] = {}
         self._pools_seen: dict[int, tuple[cognito.IUserPool, _PoolPolicy]] = {}
         self._secret_access = _SecretAccess(self, role)
+
+    def _function(
+        self,
+        construct_id: str,
+        *,
+        handler: str,
+        description: str,
+        timeout: Duration,
+        role: iam.IRole | None = None,
+        environment: Mapping[str, str] | None = None,
+        max_event_age: Duration | None = None,
+    ) -> lambda_.Function:
+        """One of the provider's functions, on the shared asset, logging to a group of its own
+        (instead of AWSLambdaBasicExecutionRole, which may write to any log group)."""
+        log_group = logs.LogGroup(
+            self,
+            "Logs" if construct_id == "Worker" else f"{construct_id}Logs",
+            retention=logs.RetentionDays.ONE_YEAR,
+        )
+        function_role = role or iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=description,
+        )
+        log_group.grant_write(function_role)
+        return lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=lambda_code(),
+            timeout=timeout,
+            memory_size=256,
+            max_event_age=max_event_age,
+            role=function_role,
+            log_group=log_group,
+            environment=dict(environment or {}),
+        )
+
+    def _queues(self) -> tuple[sqs.Queue, sqs.Queue, kms.Key]:
+        """The FIFO queue and its dead-letter queue, under a key of their own: the events carry
+        attribute values and the pre-signed ResponseURL."""
+        key = kms.Key(
+            self,
+            "QueueKey",
+            description="Encrypts the Custom::CognitoUserAttributes event queues",
+            enable_key_rotation=True,
+            # Messages live minutes; unlike the ledger's key, nothing needs it after the stack.
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        dead_letters = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            fifo=True,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(6 * FRONT_TIMEOUT.to_seconds()),
+            retention_period=Duration.days(14),
+        )
+        queue = sqs.Queue(
+            self,
+            "Queue",
+            fifo=True,
+            # The RequestId is the deduplication id: two events with one body stay two.
+            content_based_deduplication=False,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            visibility_timeout=VISIBILITY_TIMEOUT,
+            retention_period=Duration.days(1),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letters, max_receive_count=MAX_RECEIVES
+            ),
+        )
+        return queue, dead_letters, key
 
     def add_writes(self, writes: int) -> None:
         """Count a resource's writes against the deploy's budget (``write_budget``)."""
@@ -512,7 +661,7 @@ class CognitoUserAttributesProvider(Construct):
                 raise ValueError(
                     f"{self.node.path}: user pool {key} would be pool {MAX_USER_POOLS + 1} of this "
                     f"provider, which serves at most {MAX_USER_POOLS}: each pool has an inline "
-                    f"policy on the function's role, and IAM allows a role "
+                    f"policy on the worker's role, and IAM allows a role "
                     f"{ROLE_INLINE_POLICIES_MAX_CHARS} characters of inline policies in all; "
                     "declare the users of further pools in another stack (each stack has its "
                     "own provider)"

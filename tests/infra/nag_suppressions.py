@@ -8,8 +8,8 @@ its children, so every one here is made on the exact CloudFormation resource the
 (never on a stack or a parent), and ``test_security`` checks that each was made there and is
 still needed.
 
-The resources are found through the construct's own properties (``function``, its role's
-``DefaultPolicy``), not by path, so the list survives a change of stack layout.
+The resources are found through the provider's own properties (its functions, the worker
+role's ``DefaultPolicy``), not by path, so the list survives a change of stack layout.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
-from stacks import CognitoUserAttributes
+from stacks import CognitoUserAttributes, CognitoUserAttributesProvider
 
 PACK: Final = "AwsSolutions"
 
@@ -35,25 +35,30 @@ class Suppression:
     rule: str
     """The finding as cdk-nag reports it, e.g. ``AwsSolutions-IAM5[Action::kms:ReEncrypt*]``."""
     reason: str
-    resource: Callable[[lambda_.Function], IConstruct]
-    """The CloudFormation resource (L1) of the stack's provider that carries the finding."""
+    resources: Callable[[CognitoUserAttributesProvider], list[IConstruct]]
+    """The CloudFormation resources (L1) of the stack's provider that carry the finding."""
 
     @property
     def acknowledged_id(self) -> str:
         return f"{PACK}::{self.rule}"
 
 
-def _function_resource(function: lambda_.Function) -> IConstruct:
-    resource = function.node.default_child
-    assert resource is not None
-    return resource
+def _function_resources(provider: CognitoUserAttributesProvider) -> list[IConstruct]:
+    functions = [
+        function for function in provider.node.children if isinstance(function, lambda_.Function)
+    ]
+    assert len(functions) == 3, [function.node.path for function in functions]
+    return [_default_child(function) for function in functions]
 
 
-def _role_default_policy(function: lambda_.Function) -> IConstruct:
-    role = function.role
+def _worker_default_policy(provider: CognitoUserAttributesProvider) -> list[IConstruct]:
+    role = provider.worker.role
     assert isinstance(role, iam.Role)
-    policy = role.node.find_child("DefaultPolicy")
-    resource = policy.node.default_child
+    return [_default_child(role.node.find_child("DefaultPolicy"))]
+
+
+def _default_child(construct: IConstruct) -> IConstruct:
+    resource = construct.node.default_child
     assert resource is not None
     return resource
 
@@ -64,8 +69,9 @@ SUPPRESSIONS: Final = (
         "The runtime is fixed by the project contract (DESIGN.md section 7: Python 3.13, arm64), "
         "a supported, non-deprecated Lambda runtime; the handler and the crhelper copy bundled "
         "from the build environment are type-checked and tested on 3.13, so moving to a newer "
-        "runtime is a deliberate, tested change rather than whatever is newest at synth time.",
-        _function_resource,
+        "runtime is a deliberate, tested change rather than whatever is newest at synth time. "
+        "The provider's three functions (front, worker, dead-letter consumer) share the asset.",
+        _function_resources,
     ),
     Suppression(
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
@@ -73,24 +79,24 @@ SUPPRESSIONS: Final = (
         "statement's Resource is that single key's ARN (no resource wildcard): the wildcard "
         "only covers the GenerateDataKey variants on the one key DynamoDB uses to encrypt "
         "ledger items.",
-        _role_default_policy,
+        _worker_default_policy,
     ),
     Suppression(
         "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
         "Added by Table.grant_read_write_data for the ledger's customer-managed key. The "
         "statement's Resource is that single key's ARN, so ReEncryptFrom/ReEncryptTo can only "
         "re-encrypt under that same key; no other key and no data outside the ledger is reachable.",
-        _role_default_policy,
+        _worker_default_policy,
     ),
 )
 
 
-def providers(scope: Construct) -> list[lambda_.Function]:
-    """Every distinct provider function under ``scope`` (one per stack)."""
-    found: dict[str, lambda_.Function] = {}
+def providers(scope: Construct) -> list[CognitoUserAttributesProvider]:
+    """Every distinct provider under ``scope`` (one per stack)."""
+    found: dict[str, CognitoUserAttributesProvider] = {}
     for construct in scope.node.find_all():
         if isinstance(construct, CognitoUserAttributes):
-            found.setdefault(construct.function.node.path, construct.function)
+            found.setdefault(construct.provider.node.path, construct.provider)
     return list(found.values())
 
 
@@ -100,11 +106,11 @@ def acknowledge_accepted_findings(scope: Construct) -> list[tuple[str, str]]:
     :returns: ``(acknowledged id, resource path)`` of every acknowledgment made.
     """
     made: list[tuple[str, str]] = []
-    for function in providers(scope):
+    for provider in providers(scope):
         for suppression in SUPPRESSIONS:
-            resource = suppression.resource(function)
-            Validations.of(resource).acknowledge(
-                Acknowledgment(id=suppression.acknowledged_id, reason=suppression.reason)
-            )
-            made.append((suppression.acknowledged_id, resource.node.path))
+            for resource in suppression.resources(provider):
+                Validations.of(resource).acknowledge(
+                    Acknowledgment(id=suppression.acknowledged_id, reason=suppression.reason)
+                )
+                made.append((suppression.acknowledged_id, resource.node.path))
     return made

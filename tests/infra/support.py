@@ -28,15 +28,46 @@ def template_json(stack: Stack) -> dict[str, object]:
     return template
 
 
+def function_by_handler(template: dict[str, Any], handler: str) -> tuple[str, dict[str, Any]]:
+    """The logical id and resource of the template's one function with ``handler``."""
+    [found] = [
+        (logical_id, resource)
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"]["Handler"] == handler
+    ]
+    return found
+
+
+def role_of(template: dict[str, Any], function: dict[str, Any]) -> str:
+    """The logical id of the role a function runs with."""
+    role = function["Properties"]["Role"]
+    logical_id: str = role["Fn::GetAtt"][0]
+    return logical_id
+
+
+def worker_role(template: dict[str, Any]) -> str:
+    """The logical id of the worker's role (the one with the Cognito and ledger grants)."""
+    _, worker = function_by_handler(template, "worker.handler")
+    return role_of(template, worker)
+
+
+def maximum_concurrency(template: dict[str, Any]) -> int:
+    """The ``MaximumConcurrency`` of the worker's event source mapping."""
+    [mapping] = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+        and "ScalingConfig" in resource["Properties"]
+    ]
+    return int(mapping["ScalingConfig"]["MaximumConcurrency"])
+
+
 def asset_dir(app: App, stack: Stack) -> Path:
-    """Where the synthesized app staged the provider function's code."""
+    """Where the synthesized app staged the provider's code (one asset for its functions)."""
     assembly = app.synth()
     template = assembly.get_stack_artifact(stack.artifact_id).template
-    [function] = [
-        resource
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::Lambda::Function"
-    ]
+    _, function = function_by_handler(template, "front.handler")
     return Path(assembly.directory) / function["Metadata"]["aws:asset:path"]
 
 

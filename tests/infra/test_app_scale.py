@@ -11,7 +11,13 @@ import yaml
 
 from cfnlocal.assembly import SynthesizedStack, nested_stacks
 from stacks import MAX_USERS_PER_SHARD, shard_of, user_logical_id
-from tests.infra.support import POOL_ID, REPO, lint_problems
+from tests.infra.support import (
+    POOL_ID,
+    REPO,
+    function_by_handler,
+    lint_problems,
+    maximum_concurrency,
+)
 from tests.infra.test_app import run_app
 
 RESOURCE_TYPE = "Custom::CognitoUserAttributes"
@@ -70,9 +76,9 @@ def test_five_thousand_users_land_in_nested_stacks_within_cloudformation_limits(
             assert resource.logical_id == user_logical_id(POOL_ID, username)
             seen[username] = stack.logical_id
     assert len(seen) == USERS
-    [function] = [r for r in large.resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    assert function["Properties"]["Environment"]["Variables"]["COGNITO_USER_UPDATE_RATE"] == "2"
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 5
+    _, worker = function_by_handler(large.template, "worker.handler")
+    assert worker["Properties"]["Environment"]["Variables"]["COGNITO_USER_UPDATE_RATE"] == "2"
+    assert maximum_concurrency(large.template) == 5
 
 
 def test_five_thousand_users_pass_cfn_lint(large: SynthesizedStack) -> None:
@@ -91,9 +97,9 @@ def test_placement_and_share_come_from_context(tmp_path: Path) -> None:
     stack = SynthesizedStack(outdir, "CognitoSeedUsers")
     assert not stack.custom_resources()
     assert sum(len(n.custom_resources()) for n in nested_stacks(stack)) == 3
-    [function] = [r for r in stack.resources.values() if r["Type"] == "AWS::Lambda::Function"]
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 13
-    variables = function["Properties"]["Environment"]["Variables"]
+    _, worker = function_by_handler(stack.template, "worker.handler")
+    assert maximum_concurrency(stack.template) == 13
+    variables = worker["Properties"]["Environment"]["Variables"]
     total = float(variables["COGNITO_USER_UPDATE_RATE"]) * 13
     assert total <= 25
     assert total == pytest.approx(25, rel=1e-3)

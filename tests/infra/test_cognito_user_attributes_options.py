@@ -98,12 +98,18 @@ def test_caller_ledger_is_used_instead_of_creating_one(
         )
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.resource_count_is("AWS::KMS::Key", 1)  # the caller's, none of the construct's
-    template.resource_count_is("AWS::Lambda::Function", 1)
+    # The caller's and the queues': no ledger key of the construct's.
+    template.resource_count_is("AWS::KMS::Key", 2)
+    template.resource_count_is("AWS::Lambda::Function", 3)
     [table_id] = template.find_resources("AWS::DynamoDB::Table")
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": {"LEDGER_TABLE_NAME": {"Ref": table_id}}}},
+        {
+            "Handler": "worker.handler",
+            "Environment": {
+                "Variables": Match.object_like({"LEDGER_TABLE_NAME": {"Ref": table_id}})
+            },
+        },
     )
 
 
@@ -126,7 +132,9 @@ def test_ledger_from_another_stack_is_imported(
         "AWS::Lambda::Function",
         {
             "Environment": {
-                "Variables": {"LEDGER_TABLE_NAME": {"Fn::ImportValue": Match.any_value()}}
+                "Variables": Match.object_like(
+                    {"LEDGER_TABLE_NAME": {"Fn::ImportValue": Match.any_value()}}
+                )
             }
         },
     )

@@ -7,15 +7,17 @@ import re
 import pytest
 from aws_cdk import App, CfnResource, Stack
 from aws_cdk import aws_cognito as cognito
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Capture, Match, Template
 
 from stacks import CognitoUserAttributes, OnDelete
 from tests.infra.support import (
     OTHER_POOL_ID,
     POOL_ID,
     cdk_app,
+    function_by_handler,
     granted_pool_id,
     lint_problems,
+    role_of,
     template_json,
 )
 
@@ -93,17 +95,31 @@ def cognito_policies(template: Template) -> dict[str, dict[str, object]]:
     }
 
 
-def test_three_users_share_one_function_and_one_ledger(template: Template) -> None:
+def front_id(template: Template) -> str:
+    logical_id, _ = function_by_handler(template.to_json(), "front.handler")
+    return logical_id
+
+
+def worker_role_id(template: Template) -> str:
+    json_template = template.to_json()
+    _, worker = function_by_handler(json_template, "worker.handler")
+    return role_of(json_template, worker)
+
+
+def test_three_users_share_one_provider_and_one_ledger(template: Template) -> None:
     template.resource_count_is(RESOURCE_TYPE, 3)
-    template.resource_count_is("AWS::Lambda::Function", 1)
+    # The front function, the worker and the dead-letter consumer, each with its role and logs.
+    template.resource_count_is("AWS::Lambda::Function", 3)
+    template.resource_count_is("AWS::IAM::Role", 3)
+    template.resource_count_is("AWS::Logs::LogGroup", 3)
+    template.resource_count_is("AWS::SQS::Queue", 2)
     template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.resource_count_is("AWS::KMS::Key", 1)
-    template.resource_count_is("AWS::IAM::Role", 1)
-    template.resource_count_is("AWS::Logs::LogGroup", 1)
+    # The ledger's key and the queues'.
+    template.resource_count_is("AWS::KMS::Key", 2)
 
 
 def test_every_resource_has_the_contract_properties_as_strings(template: Template) -> None:
-    function_id = next(iter(template.find_resources("AWS::Lambda::Function")))
+    function_id = front_id(template)
     template.has_resource_properties(
         RESOURCE_TYPE,
         Match.object_equals(
@@ -157,7 +173,7 @@ def test_cognito_actions_are_allowed_only_on_the_declared_pools_one_policy_each(
     three_users: tuple[Stack, list[cognito.IUserPool]], template: Template
 ) -> None:
     stack, pools = three_users
-    [role_id] = template.find_resources("AWS::IAM::Role")
+    role_id = worker_role_id(template)
     found = cognito_policies(template)
     # Two users share the first pool: one policy per pool, each naming its pool only.
     assert len(found) == len(pools) == 2
@@ -204,33 +220,53 @@ def test_no_cognito_dynamodb_or_kms_statement_allows_every_resource(template: Te
 
 def test_ledger_access_is_scoped_to_the_ledger_and_its_key(template: Template) -> None:
     [table_id] = template.find_resources("AWS::DynamoDB::Table")
-    [key_id] = template.find_resources("AWS::KMS::Key")
-    for statement in statements(template):
-        services = {action.split(":")[0] for action in actions(statement)}
-        resources = statement["Resource"]
-        resources = resources if isinstance(resources, list) else [resources]
-        if "dynamodb" in services:
-            assert resources == [{"Fn::GetAtt": [table_id, "Arn"]}]
-        if "kms" in services:
-            assert resources == [{"Fn::GetAtt": [key_id, "Arn"]}]
+    ledger_key = Capture()
+    template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {"SSESpecification": {"KMSMasterKeyId": {"Fn::GetAtt": [ledger_key, "Arn"]}}},
+    )
+    keys = set(template.find_resources("AWS::KMS::Key"))
+    assert ledger_key.as_string() in keys
+    for logical_id, policy in policies(template).items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            services = {action.split(":")[0] for action in actions(statement)}
+            resources = statement["Resource"]
+            resources = resources if isinstance(resources, list) else [resources]
+            if "dynamodb" in services:
+                assert resources == [{"Fn::GetAtt": [table_id, "Arn"]}]
+            if "kms" in services:
+                [resource] = resources
+                assert resource["Fn::GetAtt"][0] in keys
+            if resources == [{"Fn::GetAtt": [ledger_key.as_string(), "Arn"]}] or (
+                "dynamodb" in services
+            ):
+                # Only the worker reads and writes the ledger.
+                roles = policy["Properties"]["Roles"]
+                assert roles == [{"Ref": worker_role_id(template)}], logical_id
 
 
-def test_function_role_logs_only_to_its_own_log_group(template: Template) -> None:
-    [role] = template.find_resources("AWS::IAM::Role").values()
-    assert "ManagedPolicyArns" not in role["Properties"]
-    [log_group_id] = template.find_resources("AWS::Logs::LogGroup")
-    logging = [
-        statement
-        for statement in statements(template)
-        if any(action.startswith("logs:") for action in actions(statement))
-    ]
-    assert logging == [
-        {
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Effect": "Allow",
-            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
-        }
-    ]
+def test_each_function_logs_only_to_its_own_log_group(template: Template) -> None:
+    functions = template.find_resources("AWS::Lambda::Function")
+    assert len(functions) == 3
+    for logical_id, function in functions.items():
+        role_id = role_of(template.to_json(), function)
+        role = template.to_json()["Resources"][role_id]
+        assert "ManagedPolicyArns" not in role["Properties"]
+        log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        logging = [
+            statement
+            for policy in policies(template).values()
+            if policy["Properties"]["Roles"] == [{"Ref": role_id}]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if any(action.startswith("logs:") for action in actions(statement))
+        ]
+        assert logging == [
+            {
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+            }
+        ], logical_id
 
 
 def test_every_resource_depends_on_its_own_pools_policy_only(template: Template) -> None:
@@ -250,7 +286,7 @@ def test_every_resource_depends_on_its_own_pools_policy_only(template: Template)
 def test_ledger_is_encrypted_with_a_rotating_key_recoverable_and_retained(
     template: Template,
 ) -> None:
-    [key_id] = template.find_resources("AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}})
+    key = Capture()
     template.has_resource(
         "AWS::DynamoDB::Table",
         {
@@ -269,7 +305,7 @@ def test_ledger_is_encrypted_with_a_rotating_key_recoverable_and_retained(
                     "SSESpecification": {
                         "SSEEnabled": True,
                         "SSEType": "KMS",
-                        "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]},
+                        "KMSMasterKeyId": {"Fn::GetAtt": [key, "Arn"]},
                     },
                     "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
                 }
@@ -279,42 +315,36 @@ def test_ledger_is_encrypted_with_a_rotating_key_recoverable_and_retained(
         },
     )
     # The retained table is unreadable without its key.
-    template.has_resource(
-        "AWS::KMS::Key", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
-    )
+    ledger_key = template.to_json()["Resources"][key.as_string()]
+    assert ledger_key["Properties"]["EnableKeyRotation"] is True
+    assert ledger_key["DeletionPolicy"] == ledger_key["UpdateReplacePolicy"] == "Retain"
 
 
-def test_lambda_timeout_is_below_service_timeout_below_one_hour(template: Template) -> None:
-    [function] = template.find_resources("AWS::Lambda::Function").values()
-    lambda_timeout = function["Properties"]["Timeout"]
+def test_every_function_times_out_below_service_timeout_below_one_hour(
+    template: Template,
+) -> None:
+    functions = template.find_resources("AWS::Lambda::Function").values()
     for resource in template.find_resources(RESOURCE_TYPE).values():
         service_timeout = int(resource["Properties"]["ServiceTimeout"])
-        assert lambda_timeout < service_timeout < 3600
+        assert service_timeout < 3600
+        for function in functions:
+            assert function["Properties"]["Timeout"] < service_timeout
 
 
-def test_function_runs_python_3_13_on_arm64_with_the_ledger_name(template: Template) -> None:
+def test_functions_run_python_3_13_on_arm64_and_the_worker_knows_the_ledger(
+    template: Template,
+) -> None:
     [table_id] = template.find_resources("AWS::DynamoDB::Table")
-    [log_group_id] = template.find_resources("AWS::Logs::LogGroup")
-    template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {
-            "Runtime": "python3.13",
-            "Architectures": ["arm64"],
-            "Handler": "index.handler",
-            "MemorySize": 256,
-            "Environment": {"Variables": {"LEDGER_TABLE_NAME": {"Ref": table_id}}},
-            "LoggingConfig": {"LogGroup": {"Ref": log_group_id}},
-        },
-    )
-    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
-
-
-def test_function_is_not_retried_by_lambda(template: Template) -> None:
-    [function_id] = template.find_resources("AWS::Lambda::Function")
-    template.has_resource_properties(
-        "AWS::Lambda::EventInvokeConfig",
-        {"FunctionName": {"Ref": function_id}, "MaximumRetryAttempts": 0},
-    )
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Runtime"] == "python3.13"
+        assert function["Properties"]["Architectures"] == ["arm64"]
+        assert function["Properties"]["MemorySize"] == 256
+    _, worker = function_by_handler(template.to_json(), "worker.handler")
+    assert worker["Properties"]["Environment"]["Variables"]["LEDGER_TABLE_NAME"] == {
+        "Ref": table_id
+    }
+    for log_group in template.find_resources("AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["RetentionInDays"] == 365
 
 
 def test_template_passes_cfn_lint(three_users: tuple[Stack, list[cognito.IUserPool]]) -> None:

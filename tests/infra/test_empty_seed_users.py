@@ -117,10 +117,11 @@ def test_empty_users_list_keeps_provider_and_ledger_and_declares_no_seed_resourc
         "AWS::Lambda::Function",
         {"Environment": {"Variables": Match.object_like({"LEDGER_TABLE_NAME": {"Ref": ledger}})}},
     )
-    [function_id] = emptied.find_resources("AWS::Lambda::Function")
+    functions = set(emptied.find_resources("AWS::Lambda::Function"))
+    assert len(functions) == 3
     assert set(emptied.find_resources("AWS::DynamoDB::Table")) == {ledger.as_string()}
     # The same logical ids as with users, so the deploy replaces neither.
-    assert set(seeded.find_resources("AWS::Lambda::Function")) == {function_id}
+    assert set(seeded.find_resources("AWS::Lambda::Function")) == functions
     assert set(seeded.find_resources("AWS::DynamoDB::Table")) == {ledger.as_string()}
 
     before, kept = resources(seeded), resources(emptied)
@@ -164,7 +165,7 @@ def test_empty_users_list_in_nested_placement_declares_no_nested_stack(
 ) -> None:
     templates["emptied-nested"].resource_count_is("AWS::CloudFormation::Stack", 0)
     templates["emptied-nested"].resource_count_is(RESOURCE_TYPE, 0)
-    templates["emptied-nested"].resource_count_is("AWS::Lambda::Function", 1)
+    templates["emptied-nested"].resource_count_is("AWS::Lambda::Function", 3)
 
 
 def test_empty_users_list_outputs_no_managed_user(templates: dict[str, Template]) -> None:

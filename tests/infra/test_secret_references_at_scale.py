@@ -19,7 +19,14 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from stacks import SecretReference, SeedUser, SeedUsers
-from tests.infra.support import POOL_ID, cdk_app, iam_chars, lint_problems, render
+from tests.infra.support import (
+    POOL_ID,
+    cdk_app,
+    iam_chars,
+    lint_problems,
+    render,
+    worker_role,
+)
 
 ACCOUNT: Final = "123456789012"
 PSEUDO: Final = {"AWS::Partition": "aws", "AWS::AccountId": ACCOUNT, "AWS::Region": "eu-west-1"}
@@ -77,7 +84,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 def test_three_hundred_references_fit_the_roles_inline_policy_limit(
     template: Template,
 ) -> None:
-    [role_id] = template.find_resources("AWS::IAM::Role")
+    role_id = worker_role(template.to_json())
     inline = template.find_resources(
         "AWS::IAM::Policy", {"Properties": {"Roles": Match.array_with([{"Ref": role_id}])}}
     )
@@ -91,7 +98,7 @@ def test_three_hundred_references_fit_the_roles_inline_policy_limit(
 def test_three_hundred_references_fit_managed_policies_of_the_role(
     template: Template,
 ) -> None:
-    [role_id] = template.find_resources("AWS::IAM::Role")
+    role_id = worker_role(template.to_json())
     managed = template.find_resources("AWS::IAM::ManagedPolicy")
     assert 1 < len(managed) <= MANAGED_PER_ROLE
     for logical_id, policy in managed.items():
