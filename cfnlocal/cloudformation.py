@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -48,12 +49,15 @@ from .driver import (
     DeliveryFault,
     Invocation,
     ResourceState,
+    service_timeout_s,
 )
 from .events import stack_id as make_stack_id
 from .events import stringify
 from .https_sink import ResponseSink
 from .lambda_runtime import LambdaContainer
 from .seed_pool import create_ledger_table
+from .sqs_fifo import FifoQueue
+from .transport import LocalTransport, queue_url
 
 Phase = Literal["create", "update", "cleanup", "rollback", "rollback-cleanup", "delete"]
 REGION: Final = "eu-west-1"
@@ -147,31 +151,63 @@ class LocalStack:
             name = f"{assembly.name}-{table.logical_id}-{suffix}"
             physical[table.logical_id] = create_ledger_table(dynamodb, name, table.key_schema)
             ledger_table = ledger_table or name
-        function = provider_function(assembly)
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{assembly.name}-{function.logical_id}"
-        attributes = {f"{function.logical_id}.Arn": arn}
-        environment = {
-            key: str(resolve(value, physical, attributes))
-            for key, value in function.environment.items()
-        }
-        environment.update(environment_overrides or {})
+        front = provider_function(assembly)
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{assembly.name}-{front.logical_id}"
+        attributes = {f"{front.logical_id}.Arn": arn}
+        queues = event_queues(assembly)
+        for queue in (queues.queue, queues.dead_letters):
+            physical[queue] = queue_url(f"{assembly.name}-{queue}-{suffix}.fifo", REGION, ACCOUNT)
 
-        def new_container() -> LambdaContainer:
-            with clock.binding_sleep() if clock is not None else nullcontext():
-                return LambdaContainer(
-                    function.asset_dir,
-                    handler=function.handler,
-                    environment=environment,
-                    timeout_s=timeout_s or function.timeout_s,
-                    function_name=f"{assembly.name}-{function.logical_id}",
-                )
+        def factory(
+            function: Function, overrides: Mapping[str, str] | None = None
+        ) -> Callable[[], LambdaContainer]:
+            environment = {
+                key: str(resolve(value, physical, attributes))
+                for key, value in function.environment.items()
+            }
+            environment.update(overrides or {})
 
+            def new_container() -> LambdaContainer:
+                with clock.binding_sleep() if clock is not None else nullcontext():
+                    return LambdaContainer(
+                        function.asset_dir,
+                        handler=function.handler,
+                        environment=environment,
+                        timeout_s=function.timeout_s,
+                        function_name=f"{assembly.name}-{function.logical_id}",
+                    )
+
+            return new_container
+
+        worker = function_resource(assembly, queues.worker)
+        transport = LocalTransport(
+            new_front=factory(front),
+            new_worker=factory(worker, environment_overrides),
+            new_consumer=factory(function_resource(assembly, queues.consumer)),
+            queue=FifoQueue(
+                physical[queues.queue],
+                visibility_timeout_s=queues.visibility_timeout_s,
+                max_receive_count=queues.max_receive_count,
+                dead_letters=FifoQueue(
+                    physical[queues.dead_letters], visibility_timeout_s=6.0 * front.timeout_s
+                ),
+                # Late bound: a VirtualClock replaces time.time while it runs.
+                now=lambda: time.time(),  # noqa: PLW0108
+            ),
+            maximum_concurrency=queues.maximum_concurrency,
+            worker_timeout_s=timeout_s or worker.timeout_s,
+            service_timeout_s=max(
+                (service_timeout_s(r.properties) for r in assembly.custom_resources()),
+                default=service_timeout_s({}),
+            ),
+            clock=clock,
+        )
         driver = CustomResourceDriver(
-            new_container(),
+            transport,
             sink,
             stack_id=make_stack_id(assembly.name, REGION, ACCOUNT),
             service_token=arn,
-            new_container=new_container,
+            new_container=lambda: transport,
             clock=clock,
         )
         template = {
@@ -525,30 +561,80 @@ class LocalStack:
 
 
 def provider_function(assembly: SynthesizedStack) -> Function:
-    """The function the custom resources' ``ServiceToken`` points at, with its built asset
-    directory (from ``aws:asset:path`` metadata, else from the asset manifest)."""
+    """The function the custom resources' ``ServiceToken`` points at (the front function), with
+    its built asset directory."""
     tokens = {
         json.dumps(resource.properties.get("ServiceToken"), sort_keys=True)
         for resource in assembly.custom_resources(CUSTOM_RESOURCE_TYPE)
     }
-    by_metadata = {function.logical_id: function for function in assembly.functions()}
     for logical_id, resource in assembly.resources.items():
         if resource["Type"] != "AWS::Lambda::Function":
             continue
         token = json.dumps({"Fn::GetAtt": [logical_id, "Arn"]}, sort_keys=True)
         if tokens and token not in tokens:
             continue
-        if logical_id in by_metadata:
-            return by_metadata[logical_id]
-        properties = resource["Properties"]
-        return Function(
-            logical_id=logical_id,
-            asset_dir=_asset_dir(assembly, properties["Code"]),
-            handler=properties["Handler"],
-            timeout_s=int(properties.get("Timeout", 3)),
-            environment=properties.get("Environment", {}).get("Variables", {}),
-        )
+        if not tokens and resource["Properties"]["Handler"] != "front.handler":
+            continue  # no resource declared (an emptied seed file): the front function still is
+        return function_resource(assembly, logical_id)
     raise LookupError(f"{assembly.name}: no Lambda function serves {CUSTOM_RESOURCE_TYPE}")
+
+
+def function_resource(assembly: SynthesizedStack, logical_id: str) -> Function:
+    """One of the template's functions, with its built asset directory (from ``aws:asset:path``
+    metadata, else from the asset manifest)."""
+    for function in assembly.functions():
+        if function.logical_id == logical_id:
+            return function
+    properties = assembly.resources[logical_id]["Properties"]
+    return Function(
+        logical_id=logical_id,
+        asset_dir=_asset_dir(assembly, properties["Code"]),
+        handler=properties["Handler"],
+        timeout_s=int(properties.get("Timeout", 3)),
+        environment=properties.get("Environment", {}).get("Variables", {}),
+    )
+
+
+@dataclass(frozen=True)
+class EventQueues:
+    """The provider's queues and their consumers, as the template declares them."""
+
+    queue: str
+    dead_letters: str
+    worker: str
+    consumer: str
+    visibility_timeout_s: float
+    max_receive_count: int
+    maximum_concurrency: int
+
+
+def event_queues(assembly: SynthesizedStack) -> EventQueues:
+    """The FIFO queue (the one with a redrive policy), its dead-letter queue, and the functions
+    their event source mappings invoke."""
+    resources = assembly.resources
+    [(queue_id, queue)] = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in resource["Properties"]
+    ]
+    redrive = queue["RedrivePolicy"]
+    dead_letters_id = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+    mappings = {
+        resource["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping"
+    }
+    worker = mappings[queue_id]
+    return EventQueues(
+        queue=queue_id,
+        dead_letters=dead_letters_id,
+        worker=worker["FunctionName"]["Ref"],
+        consumer=mappings[dead_letters_id]["FunctionName"]["Ref"],
+        visibility_timeout_s=float(queue["VisibilityTimeout"]),
+        max_receive_count=int(redrive["maxReceiveCount"]),
+        # Without ScalingConfig Lambda scales an SQS mapping up to 1,000 (here: unbounded).
+        maximum_concurrency=int(worker.get("ScalingConfig", {}).get("MaximumConcurrency", 1000)),
+    )
 
 
 def _asset_dir(assembly: SynthesizedStack, code: Mapping[str, Any]) -> Path:

@@ -39,6 +39,10 @@ from .clock import VirtualClock
 from .events import make_event, stringify
 from .https_sink import ResponseSink
 from .lambda_runtime import LambdaContainer
+from .transport import LocalTransport, Transported
+
+Target = LambdaContainer | LocalTransport
+"""What an event is delivered to: one execution environment, or the provider's queue."""
 
 MAX_BODY_BYTES: Final = 4096
 MAX_REASON: Final = 256
@@ -114,6 +118,13 @@ class Invocation:
     finished_at: float
     delivery_fault: DeliveryFault | None = None
     log_lines: tuple[str, ...] = ()
+    transported: Transported | None = None
+    """What the queue did with the event (None: delivered straight to a container)."""
+
+    @property
+    def duplicate(self) -> bool:
+        """SQS dropped the event: the same RequestId was queued in the last 5 minutes."""
+        return self.transported is not None and self.transported.duplicate
 
     @property
     def request_type(self) -> str:
@@ -184,12 +195,12 @@ class CustomResourceDriver:
 
     def __init__(
         self,
-        container: LambdaContainer,
+        container: Target,
         sink: ResponseSink,
         *,
         stack_id: str,
         service_token: str = "arn:aws:lambda:eu-west-1:123456789012:function:provider",
-        new_container: Callable[[], LambdaContainer] | None = None,
+        new_container: Callable[[], Target] | None = None,
         clock: VirtualClock | None = None,
         sensitive_values: Iterable[str] = (),
         check_logs: bool = True,
@@ -248,7 +259,7 @@ class CustomResourceDriver:
         request_id: str | None = None,
         timeout_s: float | None = None,
         delivery_fault: DeliveryFault | None = None,
-        container: LambdaContainer | None = None,
+        container: Target | None = None,
     ) -> Invocation:
         """Send one event; the checked outcome, answered or not (never raises for silence)."""
         event = self.event(
@@ -297,7 +308,7 @@ class CustomResourceDriver:
         *,
         timeout_s: float | None = None,
         delivery_fault: DeliveryFault | None = None,
-        container: LambdaContainer | None = None,
+        container: Target | None = None,
     ) -> Invocation:
         """Deliver ``event`` to a container (``self.container`` unless given) and check what
         came back. Delivering the same event twice is what Lambda's at-least-once
@@ -312,16 +323,18 @@ class CustomResourceDriver:
         own = container is None
         target = self.container if container is None else container
         timeout = timeout_s if timeout_s is not None else target.timeout_s
+        window = target.deadline_s(timeout)
         before = len(self.sink.deliveries(request_id))
         _tag_timers()
         token = object()
         crashed: BaseException | None = None
+        result: object = None
         started = time.time()
         started_mono = time.monotonic()
         with self._captured_logs() as log_lines:
             _INVOCATION.token = token
             try:
-                target.invoke(event, timeout_s=timeout)
+                result = target.invoke(event, timeout_s=timeout)
             except (ProcessCrash, Exception) as error:
                 crashed = error
             finally:
@@ -342,12 +355,13 @@ class CustomResourceDriver:
             before=before,
             started=started,
             finished=finished,
-            timeout=timeout,
+            timeout=window,
             elapsed=elapsed,
             crashed=crashed,
             delivery_fault=delivery_fault,
             leftover=leftover,
             log_lines=tuple(log_lines),
+            transported=result if isinstance(result, Transported) else None,
         )
         with self._lock:
             self.invocations.append(invocation)
@@ -357,7 +371,7 @@ class CustomResourceDriver:
         self,
         event: Mapping[str, Any],
         *,
-        container: LambdaContainer,
+        container: Target,
         timeout_s: float | None = None,
         delivery_fault: DeliveryFault | None = None,
     ) -> RunningInvocation:
@@ -599,6 +613,7 @@ class CustomResourceDriver:
         delivery_fault: DeliveryFault | None,
         leftover: Sequence[threading.Thread],
         log_lines: tuple[str, ...],
+        transported: Transported | None = None,
     ) -> Invocation:
         what = f"{event['RequestType']} {event['LogicalResourceId']}"
         request_id = str(event["RequestId"])
@@ -640,7 +655,11 @@ class CustomResourceDriver:
                 answer.status, answer.physical_id, answer.reason, answer.body, delivery.received_at
             )
             self._check_values(what, delivery.body, event)
-        elif crashed is None and delivery_fault is None:
+        elif (
+            crashed is None
+            and delivery_fault is None
+            and not (transported and transported.duplicate)
+        ):
             raise ResponseDefect(f"{what}: the handler returned without answering")
         return Invocation(
             event=dict(event),
@@ -651,6 +670,7 @@ class CustomResourceDriver:
             finished_at=finished,
             delivery_fault=delivery_fault,
             log_lines=log_lines,
+            transported=transported,
         )
 
     def _watch(self, event: Mapping[str, Any]) -> None:
@@ -758,7 +778,9 @@ def _refusing_url(request_id: str) -> str:
     return f"https://127.0.0.1:{port}/responses/{request_id}?X-Amz-Signature=refused"
 
 
-def _replica_factory(container: LambdaContainer) -> Callable[[], LambdaContainer]:
+def _replica_factory(container: Target) -> Callable[[], Target]:
+    if isinstance(container, LocalTransport):
+        return lambda: container  # one queue per provider: every event goes through it
     module = container.module.__name__
     attribute = getattr(container, "_handler").__name__  # noqa: B009 - private, by design
 

@@ -72,6 +72,16 @@ class LambdaContainer:
         with self._environment():
             return self._handler(payload, context)
 
+    def deadline_s(self, timeout_s: float | None) -> float:
+        """How long an invocation may run before its answer must have arrived."""
+        return timeout_s if timeout_s is not None else self.timeout_s
+
+    def call(self, name: str) -> Any:  # noqa: ANN401 - whatever the function returns
+        """Call the handler module's function ``name`` in the function's environment (a harness
+        seam: e.g. to reach a client the module caches)."""
+        with self._environment():
+            return getattr(self.module, name)()
+
     @contextmanager
     def _environment(self) -> Iterator[None]:
         saved = {key: os.environ.get(key) for key in self.environment}

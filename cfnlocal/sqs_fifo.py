@@ -84,8 +84,8 @@ class FifoQueue:
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, body: str, *, group_id: str, deduplication_id: str) -> bool:
-        """SendMessage; whether the message will be delivered (rule 1)."""
+    def send(self, body: str, *, group_id: str, deduplication_id: str) -> str | None:
+        """SendMessage; the message's id, or None when it will not be delivered (rule 1)."""
         with self._lock:
             now = self.now()
             self._sent = {
@@ -94,19 +94,26 @@ class FifoQueue:
                 if now - sent < DEDUPLICATION_INTERVAL_S
             }
             if deduplication_id in self._sent:
-                return False
+                return None
             self._sent[deduplication_id] = now
-            self._messages.append(_Message(f"{self.name}-{next(self._ids)}", body, group_id))
-            return True
+            message_id = f"{self.name}-{next(self._ids)}"
+            self._messages.append(_Message(message_id, body, group_id))
+            return message_id
 
-    def receive(self) -> Received | None:
+    def receive(self, only: str | None = None) -> Received | None:
         """ReceiveMessage of one message: the oldest visible one whose group has nothing in
-        flight (rules 2-4), or None."""
+        flight (rules 2-4), or None. ``only`` (a message id) receives that message or nothing,
+        as the poller that happens to get it would: the local transport runs each message in
+        the thread that sent it, so a fault armed for that thread meets its own event."""
         with self._lock:
             now = self.now()
             in_flight = {m.group_id for m in self._messages if m.visible_at > now}
             for message in list(self._messages):
-                if message.group_id in in_flight or message.visible_at > now:
+                if (
+                    message.group_id in in_flight
+                    or message.visible_at > now
+                    or (only is not None and message.message_id != only)
+                ):
                     in_flight.add(message.group_id)  # the group's later messages wait
                     continue
                 if self._redrive(message):
@@ -128,6 +135,11 @@ class FifoQueue:
         nothing, as the message's newer receive holds it."""
         with self._lock:
             self._messages = [m for m in self._messages if m.receipt != receipt]
+
+    def holds(self, message_id: str) -> bool:
+        """Whether the message is still in this queue (not deleted, not redriven)."""
+        with self._lock:
+            return any(m.message_id == message_id for m in self._messages)
 
     def next_visible_at(self) -> float | None:
         """When the first in-flight message becomes visible again (None: none in flight)."""

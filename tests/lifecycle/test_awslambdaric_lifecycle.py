@@ -1,8 +1,9 @@
 """The built asset as Lambda runs it: under the real runtime interface client (``awslambdaric``).
 
 Everywhere else the handler runs in-process in ``cfnlocal.lambda_runtime``'s imitation of the
-runtime. Here the synthesized stack's provider function runs as Lambda's Python runtime runs
-it: ``python -m awslambdaric index.handler`` in the asset directory, a separate process that
+runtime. Here the synthesized stack's worker (the function the queue's event source mapping
+invokes, which runs the handler) runs as Lambda's Python runtime runs it:
+``python -m awslambdaric worker.handler`` in the asset directory, a separate process that
 imports only the asset and what the runtime itself provides (boto3 and its dependencies, the
 client), fetches each event from a local Runtime API (``cfnlocal.runtime_api``) and posts the
 handler's result back; the handler gets the client's own context object, and its log output is
@@ -27,10 +28,11 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from cfnlocal.assembly import SynthesizedStack
-from cfnlocal.cloudformation import LocalStack, provider_function
+from cfnlocal.cloudformation import LocalStack, event_queues, function_resource
 from cfnlocal.https_sink import ResponseSink
 from cfnlocal.runtime_api import LambdaProcess
 from cfnlocal.seed_pool import user_attributes
+from cfnlocal.transport import LocalTransport
 
 from .support import ORIGINALS, SEED_FILE_USERS, Run, attributes_of, declare, new_pool
 
@@ -71,12 +73,15 @@ def runtime_stack(
     session: boto3.Session,
     environments: list[LambdaProcess],
 ) -> LocalStack:
-    """The synthesized stack provisioned into the emulator, its provider function run by
-    awslambdaric processes (a new one whenever Lambda would start a new environment)."""
+    """The synthesized stack provisioned into the emulator, its worker run by awslambdaric
+    processes (a new one whenever Lambda would start a new environment); the front function
+    stays in-process, its SendMessage answered by the local queue."""
     stack = LocalStack.provision(synthesized, sink, session=session, suffix="RIC")
-    function = provider_function(synthesized)
+    transport = stack.driver.container
+    assert isinstance(transport, LocalTransport)
+    function = function_resource(synthesized, event_queues(synthesized).worker)
     properties = synthesized.resources[function.logical_id]["Properties"]
-    resolved = stack.driver.container  # the in-process container holds the resolved variables
+    resolved = transport.new_worker()  # an in-process environment holds the resolved variables
     environment = {
         **resolved.environment,
         "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
@@ -100,8 +105,7 @@ def runtime_stack(
         environments.append(process)
         return process
 
-    stack.driver.container = new_environment()  # type: ignore[assignment]
-    stack.driver.new_container = new_environment  # type: ignore[assignment]
+    transport.new_worker = new_environment  # type: ignore[assignment]
     return stack
 
 

@@ -3,11 +3,12 @@
 For each scenario (a stack operation on the synthesized stack, one event of which is the
 target), a clean run records every AWS call the target event makes (Cognito and the DynamoDB
 ledger, through a hook on boto3's default session). Then, for each call and each fault, a fresh
-run injects that fault into that call and lets CloudFormation carry on as it would: a silent
-Create is failed after ``ServiceTimeout`` and deleted with an invented id, a FAILED Update is
-rolled back with the properties swapped, a failed rollback is continued, a failed delete-stack
-is retried. The invariants must hold once the operation has settled, and delete-stack must give
-every user back exactly its original attributes.
+run injects that fault into that call and lets CloudFormation, Lambda and SQS carry on as they
+would: a worker that died leaves its message in flight, and SQS delivers it again after the
+visibility timeout (the retry answers); a FAILED Create is deleted, a FAILED Update is rolled
+back with the properties swapped, a failed rollback is continued, a failed delete-stack is
+retried. Every target event is answered, the invariants must hold once the operation has
+settled, and delete-stack must give every user back exactly its original attributes.
 
 The compensation (undo) path is enumerated the same way: a 5xx on the claim write makes the
 handler undo, and every call of the undo is then faulted in turn.
@@ -34,7 +35,7 @@ from .support import Run, declare
 
 WRITES = frozenset({"AdminUpdateUserAttributes", "AdminDeleteUserAttributes", "TransactWriteItems"})
 READ_FAULTS: tuple[tuple[FaultKind, bool], ...] = (
-    ("crash", False),  # the process dies before the call: no answer
+    ("crash", False),  # the process dies before the call: SQS delivers the message again
     ("throttle", True),  # a TooManyRequestsException storm: this call and every later one
     ("server-error", False),  # one 5xx
     ("timeout", False),  # the call hangs until botocore's read timeout, never applied
@@ -228,14 +229,19 @@ SCENARIOS = (
         ),
     ),
     Scenario(
-        "Delete (invented id) after a Create that died after writing",
+        # Every receive dies after the claim: the dead-letter consumer answers FAILED with our
+        # physical id, and the rollback Delete releases what the attempts claimed.
+        "Delete (our id) after a Create redriven to the dead-letter queue",
         nothing,
         lambda run: run.stack.deploy({ci(run): run.props("ci-bot")}),
         lambda run: Step("rollback", "Delete", ci(run)),
         frozenset({"ROLLBACK_COMPLETE"}),
         fixed=_fixed_on(
             lambda run: Step("create", "Create", ci(run)),
-            Fault("crash-after", 0, operation="AdminUpdateUserAttributes"),
+            *(
+                Fault("crash-after", receive, operation="AdminUpdateUserAttributes")
+                for receive in range(3)
+            ),
         ),
     ),
     Scenario(
@@ -262,6 +268,8 @@ SCENARIOS = (
 class Case:
     calls: list[AwsCall] = field(default_factory=list)
     target_answered: bool | None = None
+    target_receives: int = 0
+    """How many times the worker received the target's message."""
     status: str = ""
 
 
@@ -284,6 +292,8 @@ def run_case(lifecycle: Any, scenario: Scenario, faults: Sequence[Fault]) -> Cas
         if step == target:
             case.calls = calls
             case.target_answered = invocation.answer is not None
+            assert invocation.transported is not None, "the event bypassed the queue"
+            case.target_receives = invocation.transported.receives
     assert case.target_answered is not None, f"the target event {target} was never sent"
     assert operation.status in scenario.statuses, f"stack ended {operation.status}"
     assert not operation.orphaned, "a cleanup Delete failed: CloudFormation forgot a resource"
@@ -315,8 +325,11 @@ def test_every_crash_point(lifecycle, scenario, report):
                 f"injected into {hit[0].operation}, expected {where.operation}"
             )
             dies = faults[-1].kind in CRASHES
-            assert case.target_answered != dies, (
-                "a dead process answered" if dies else "the handler did not answer a fault"
+            assert case.target_answered, "never answered: CloudFormation waits its ServiceTimeout"
+            assert (case.target_receives > 1) == dies, (
+                "a dead worker's message was not received again"
+                if dies
+                else f"an answered fault was received {case.target_receives} times"
             )
         except AssertionError as error:
             failures.append(f"{label}: {str(error).splitlines()[0]}")
