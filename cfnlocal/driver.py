@@ -218,6 +218,13 @@ class CustomResourceDriver:
         self.sensitive_values: set[str] = set(sensitive_values)
         self._lock = threading.Lock()
 
+    def cold_start(self) -> None:
+        """Make the next event start in fresh execution environments (no warm caches)."""
+        if isinstance(self.container, LocalTransport):
+            self.container.cold_start()
+        else:
+            self.container = self.new_container()
+
     @property
     def stack_name(self) -> str:
         return self.stack_id.split("/")[1]

@@ -111,6 +111,13 @@ class LocalTransport:
         """How long CloudFormation waits for this event's answer: the ServiceTimeout."""
         return self.service_timeout_s
 
+    def cold_start(self) -> None:
+        """Drop every idle execution environment: the next event of each function starts cold."""
+        with self._lock:
+            self._front = None
+            self._idle.clear()
+            self._idle_consumers.clear()
+
     def invoke(self, event: dict[str, Any], *, timeout_s: float | None = None) -> Transported:
         """Invoke the ServiceToken function with ``event``, then run its message to the end;
         ``timeout_s`` replaces the worker's timeout."""

@@ -77,7 +77,7 @@ class Lifecycle:
         """A new stack over the seed users, reset to their originals, with an empty ledger,
         and a cold container (so every run makes the same AWS calls)."""
         stack = self.stack.fresh()
-        stack.driver.container = stack.driver.new_container()
+        stack.driver.cold_start()
         return Run(stack, self.cognito, self.dynamodb, self.pool)
 
 

@@ -64,7 +64,7 @@ class MatrixLifecycle:
 
     def new_run(self) -> MatrixRun:
         stack = self.stack.fresh()
-        stack.driver.container = stack.driver.new_container()
+        stack.driver.cold_start()
         return MatrixRun(self, stack)
 
 
