@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -146,43 +146,6 @@ class Invocation:
     def reported_physical_id(self) -> str | None:
         """The physical id CloudFormation learnt from this invocation (None: no answer)."""
         return None if self.answer is None else self.answer.physical_id
-
-
-class RunningInvocation:
-    """An invocation running on its own thread (another Lambda execution environment)."""
-
-    def __init__(self, driver: CustomResourceDriver, run: Callable[[], Invocation]) -> None:
-        self._driver = driver
-        self._result: Invocation | None = None
-        self._error: BaseException | None = None
-        self.started = threading.Event()
-
-        def target() -> None:
-            self.started.set()
-            try:
-                self._result = run()
-            except BaseException as error:
-                self._error = error
-
-        self._thread = threading.Thread(target=target, name="lambda-invocation", daemon=True)
-        self._thread.start()
-        self.started.wait()
-
-    @property
-    def thread_ident(self) -> int | None:
-        return self._thread.ident
-
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def result(self, timeout_s: float | None = None) -> Invocation:
-        self._thread.join(timeout_s)
-        if self._thread.is_alive():
-            raise ResponseDefect("the invocation is still running")
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
 
 
 class CustomResourceDriver:
@@ -374,34 +337,6 @@ class CustomResourceDriver:
             self.invocations.append(invocation)
         return invocation
 
-    def start(
-        self,
-        event: Mapping[str, Any],
-        *,
-        container: Target,
-        timeout_s: float | None = None,
-        delivery_fault: DeliveryFault | None = None,
-    ) -> RunningInvocation:
-        """Deliver ``event`` on another thread, to another execution environment: Lambda runs
-        concurrent events in separate containers."""
-        return RunningInvocation(
-            self,
-            lambda: self.deliver(
-                event, timeout_s=timeout_s, delivery_fault=delivery_fault, container=container
-            ),
-        )
-
-    def wait_for_answer(self, request_id: str, timeout_s: float) -> Answer | None:
-        """Poll the response URL the way CloudFormation does, until an answer or ``timeout_s``."""
-        end = time.monotonic() + timeout_s
-        while time.monotonic() < end:
-            deliveries = self.sink.deliveries(request_id)
-            if deliveries:
-                first = deliveries[0]
-                return _answer(first.body, first.received_at)
-            time.sleep(0.02)
-        return None
-
     def wait_service_timeout(self, properties: Mapping[str, object] | None = None) -> None:
         """CloudFormation gives up on a silent resource after its ``ServiceTimeout``."""
         if self.clock is not None:
@@ -553,57 +488,6 @@ class CustomResourceDriver:
                 state.physical_id = rollback.answer.physical_id
             state.history.append(rollback.answer)
         return rollback
-
-    def delete_racing_create(
-        self,
-        logical_id: str,
-        properties: Mapping[str, object],
-        *,
-        create_timeout_s: float,
-        delete_timeout_s: float | None = None,
-        delete_when: Callable[[], bool] | None = None,
-        create_context: Callable[[], AbstractContextManager[object]] | None = None,
-        after_delete: Callable[[], None] | None = None,
-    ) -> tuple[Invocation, Invocation]:
-        """A Delete that runs while the Create for the same resource is still running.
-
-        Two ways CloudFormation gets there: crhelper's timeout answer (FAILED, 5 s before the
-        deadline) reaches CloudFormation while the handler thread is still working, and the
-        rollback Delete follows at once with the id that answer reported (the default); or
-        the stack operation is cancelled while the Create has not answered, and the Delete
-        carries an invented id (``delete_when``: send it as soon as that predicate holds).
-
-        The Create runs in one execution environment on its own thread (``create_context`` is
-        entered on that thread, e.g. to arm faults for it), the Delete in another one.
-        ``after_delete`` runs once the Delete has answered, before waiting for the Create.
-        """
-        create_event = self.event("Create", logical_id, properties)
-        container = self.new_container()
-
-        def run_create() -> Invocation:
-            with create_context() if create_context is not None else nullcontext():
-                return self.deliver(create_event, container=container, timeout_s=create_timeout_s)
-
-        running = RunningInvocation(self, run_create)
-        if delete_when is None:
-            answer = self.wait_for_answer(str(create_event["RequestId"]), create_timeout_s)
-            physical_id = (
-                answer.physical_id if answer is not None else self.invented_physical_id(logical_id)
-            )
-        else:
-            end = time.monotonic() + create_timeout_s
-            while not delete_when() and time.monotonic() < end:
-                time.sleep(0.01)
-            physical_id = self.invented_physical_id(logical_id)
-        delete = self.deliver(
-            self.event("Delete", logical_id, properties, physical_id=physical_id),
-            container=self.new_container(),
-            timeout_s=delete_timeout_s,
-        )
-        if after_delete is not None:
-            after_delete()
-        create = running.result(timeout_s=create_timeout_s + 5)
-        return create, delete
 
     # -- checks ----------------------------------------------------------------------------
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from cfnlocal.aws_faults import Fault, ProcessCrash
 from cfnlocal.cloudformation import FaultSpec, Step
+from cfnlocal.sqs_fifo import DEDUPLICATION_INTERVAL_S
+from stacks.cognito_user_attributes import VISIBILITY_TIMEOUT
 
 from .support import attributes_of, declare, owner_of
+
+VISIBILITY_TIMEOUT_S = VISIBILITY_TIMEOUT.to_seconds()
 
 
 def test_synthesized_stack_create_update_delete(lifecycle):
@@ -79,7 +83,12 @@ def test_failed_create_is_deleted_with_the_reported_id(lifecycle):
     run.teardown("failed create")
 
 
-def test_silent_create_is_deleted_with_an_invented_id(lifecycle):
+def test_create_whose_worker_died_after_writing_is_answered_after_one_visibility_timeout(
+    lifecycle,
+):
+    """The message stays in flight until its visibility timeout, the second receive re-runs the
+    Create over the ledger (idempotent) and answers: CloudFormation never waits its 30-minute
+    ServiceTimeout."""
     run = lifecycle.new_run()
     ci = run.logical_ids["ci-bot"]
 
@@ -90,19 +99,21 @@ def test_silent_create_is_deleted_with_an_invented_id(lifecycle):
         return None
 
     run.stack.faults = faults
-    started = lifecycle.clock.offset_s
     operation = run.stack.deploy({ci: run.synthesized[ci]})
-    create, delete = (inv for _, inv in operation.invocations)
+    assert operation.status == "CREATE_COMPLETE"
+    ((_, create),) = operation.invocations
     assert lifecycle.recorder.injected[-1].operation == "AdminUpdateUserAttributes"
-    assert isinstance(create.crashed, ProcessCrash)
-    assert create.answer is None
-    invented = delete.event["PhysicalResourceId"]
-    assert invented.startswith(f"CognitoSeedUsers-{ci}-")
-    assert owner_of(invented) is None
-    assert lifecycle.clock.offset_s - started >= 420, "CloudFormation waited its ServiceTimeout"
-    assert delete.succeeded
-    run.check("after the invented-id Delete")
-    run.teardown("silent create")
+    assert create.transported is not None
+    first, second = create.transported.runs
+    assert isinstance(first.error, ProcessCrash)
+    assert (second.receive_count, second.error) == (2, None)
+    assert create.succeeded
+    waited = create.finished_at - create.started_at
+    assert VISIBILITY_TIMEOUT_S <= waited < 2 * VISIBILITY_TIMEOUT_S, waited
+    assert owner_of(create.answer.physical_id) is not None
+    run.stack.faults = None
+    run.check("after the redelivered Create")
+    run.teardown("redelivered create")
 
 
 def test_stack_rollback_after_our_update_succeeded(lifecycle):
@@ -164,32 +175,56 @@ def test_replacement_and_refactor_clean_up_the_old_resource(lifecycle):
     run.teardown("replacement and refactor")
 
 
-def test_same_event_delivered_twice(lifecycle):
-    """Lambda's asynchronous invocation is at-least-once: each delivery answers once, and the
-    second changes nothing."""
+def test_duplicate_delivery_within_five_minutes_is_dropped_by_the_queue(lifecycle):
+    """The front function queues each event with its RequestId as the deduplication id: SQS drops
+    a second delivery of the same event within 5 minutes, so it neither runs nor answers."""
+    run = lifecycle.new_run()
+    driver = run.stack.driver
+    ci = run.logical_ids["ci-bot"]
+    event = driver.event("Create", ci, run.synthesized[ci])
+    first = driver.deliver(event)
+    lifecycle.clock.advance(DEDUPLICATION_INTERVAL_S - 10)
+    second = driver.deliver(event)
+    assert first.succeeded
+    assert second.duplicate
+    assert second.answer is None
+    assert second.transported is not None
+    assert second.transported.runs == ()
+    run.stack.resources[ci] = _state(run.synthesized[ci], first)
+    run.check("after a dropped duplicate Create")
+    run.teardown("dropped duplicate")
+
+
+def test_same_event_delivered_after_the_deduplication_window(lifecycle):
+    """Lambda's asynchronous invocation is at-least-once, and a late second delivery passes the
+    queue's 5-minute window: each delivery answers once, and the second changes nothing."""
     run = lifecycle.new_run()
     driver = run.stack.driver
     ci = run.logical_ids["ci-bot"]
     properties = run.synthesized[ci]
-    event = driver.event("Create", ci, properties)
-    first = driver.deliver(event)
-    second = driver.deliver(event)
-    assert first.succeeded
-    assert second.succeeded
+
+    def twice(event):
+        first = driver.deliver(event)
+        lifecycle.clock.advance(DEDUPLICATION_INTERVAL_S + 1)
+        second = driver.deliver(event)
+        assert not second.duplicate
+        assert first.succeeded
+        assert second.succeeded
+        return first, second
+
+    first, second = twice(driver.event("Create", ci, properties))
     assert first.answer.physical_id == second.answer.physical_id
     run.stack.resources[ci] = _state(properties, first)
     run.check("after a duplicated Create")
     changed = declare(properties, {**attributes_of(properties), "given_name": "Given-Seeded-Dup"})
-    update = driver.event(
-        "Update", ci, changed, physical_id=first.answer.physical_id, old_properties=properties
+    twice(
+        driver.event(
+            "Update", ci, changed, physical_id=first.answer.physical_id, old_properties=properties
+        )
     )
-    assert driver.deliver(update).succeeded
-    assert driver.deliver(update).succeeded
     run.stack.resources[ci] = _state(changed, first)
     run.check("after a duplicated Update")
-    delete = driver.event("Delete", ci, changed, physical_id=first.answer.physical_id)
-    assert driver.deliver(delete).succeeded
-    assert driver.deliver(delete).succeeded
+    twice(driver.event("Delete", ci, changed, physical_id=first.answer.physical_id))
     del run.stack.resources[ci]
     run.check("after a duplicated Delete")
     run.teardown("duplicates")
