@@ -123,6 +123,10 @@ class LocalStack:
         self.ledger_table = ledger_table
         self.operations: list[StackOperation] = []
         self.faults: FaultPlan | None = None
+        self.physical: dict[str, str] = {}
+        """Physical ids of the provisioned tables and queues (``Ref``), by logical id."""
+        self.attributes: dict[str, str] = {}
+        """``Fn::GetAtt`` values of the provisioned resources (the provider's ``Arn``)."""
 
     # -- provisioning ------------------------------------------------------------------------
 
@@ -210,24 +214,36 @@ class LocalStack:
             new_container=lambda: transport,
             clock=clock,
         )
-        template = {
+        stack = cls(driver, recorder=recorder, ledger_table=ledger_table)
+        stack.physical, stack.attributes = physical, attributes
+        stack.template = stack.template_for(assembly)
+        return stack
+
+    def template_for(self, assembly: SynthesizedStack) -> dict[str, dict[str, Any]]:
+        """``assembly``'s custom resources, resolved against this stack's provisioned tables,
+        queues and provider (another synth of the same app: the template of an update)."""
+        return {
             resource.logical_id: {
                 key: value
-                for key, value in resolve(resource.properties, physical, attributes).items()
+                for key, value in resolve(
+                    resource.properties, self.physical, self.attributes
+                ).items()
                 if key != "ServiceToken"
             }
             for resource in assembly.custom_resources()
         }
-        return cls(driver, template=template, recorder=recorder, ledger_table=ledger_table)
 
-    def fresh(self) -> LocalStack:
+    def fresh(
+        self, *, stack_name: str | None = None, template: Template | None = None
+    ) -> LocalStack:
         """Another stack (a new ``StackId``, no resources) on the same provider: the same
-        ledger table and the same warm container, as a second stack sharing a ledger has."""
+        ledger table and the same warm container, as a second stack sharing a ledger has, or
+        a nested stack served by its parent's provider (``stack_name``, ``template``)."""
         old = self.driver
         driver = CustomResourceDriver(
             old.container,
             old.sink,
-            stack_id=make_stack_id(old.stack_name, REGION, ACCOUNT),
+            stack_id=make_stack_id(stack_name or old.stack_name, REGION, ACCOUNT),
             service_token=old.service_token,
             new_container=old.new_container,
             clock=old.clock,
@@ -235,7 +251,7 @@ class LocalStack:
         )
         return LocalStack(
             driver,
-            template=self.template,
+            template=self.template if template is None else template,
             recorder=self.recorder,
             retries=self.retries,
             ledger_table=self.ledger_table,

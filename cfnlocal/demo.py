@@ -3,8 +3,9 @@
 Starts moto's ``ThreadedMotoServer``, creates a user pool and the config file's seed users
 (with some attributes already set), synthesizes the real app, and drives every
 ``Custom::CognitoUserAttributes`` resource of the template through Create, an Update (a second
-synth where one value changed and one attribute was removed) and Delete, calling the handler
-from the built asset with real-shaped events whose answers arrive over HTTPS. Prints each
+synth where one value changed and one attribute was removed) and Delete. Each real-shaped event
+goes the way CloudFormation's does: to the front function from the built asset, onto the FIFO
+queue (a local model of SQS), to the worker, whose answer arrives over HTTPS. Prints each
 user's attributes at every step; exits 1 unless every user ends exactly as it began.
 
 Run: ``python -m cfnlocal.demo [--config seed-users.yaml] [--verbose]``
@@ -20,7 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,11 @@ import boto3
 import yaml
 from moto.server import ThreadedMotoServer
 
-from .assembly import SynthesizedStack, resolve
+from .assembly import SynthesizedStack
+from .cloudformation import LocalStack
 from .driver import Answer, CustomResourceDriver
-from .events import stack_id
 from .https_sink import ResponseSink
-from .lambda_runtime import LambdaContainer
-from .seed_pool import create_ledger_table, create_user, create_user_pool, user_attributes
+from .seed_pool import create_user, create_user_pool, user_attributes
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_NAME = "CognitoSeedUsers"
@@ -46,10 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "seed-users.yaml")
     parser.add_argument("--verbose", action="store_true", help="show the handler's log lines")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="    [handler] %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="    [handler] %(levelname)s %(name)s: %(message)s")
+    # The handler modules set their loggers to INFO (as on Lambda): filter at the handler.
+    for root_handler in logging.getLogger().handlers:
+        root_handler.setLevel(level)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     config = yaml.safe_load(args.config.read_text())
     with _emulator() as endpoint, tempfile.TemporaryDirectory(prefix="seed-demo-") as work:
@@ -73,31 +74,31 @@ def main(argv: list[str] | None = None) -> int:
 
         with ResponseSink() as sink:
             os.environ["SSL_CERT_FILE"] = sink.ca_file
-            driver, physical, attributes = _provision(first, sink, endpoint)
+            stack = LocalStack.provision(first, sink, suffix="demo")
+            driver = stack.driver
             failures = _run(
                 "Create",
-                [
-                    driver.create(r.logical_id, resolve(r.properties, physical, attributes))
-                    for r in first.custom_resources()
-                ],
+                driver,
+                lambda: [driver.create(logical, p) for logical, p in stack.template.items()],
             )
             snapshot("after Create")
             failures += _run(
                 "Update",
-                [
-                    answer
-                    for r in second.custom_resources()
-                    if (
-                        answer := driver.update(
-                            r.logical_id, resolve(r.properties, physical, attributes)
-                        )
-                    )
-                ]
-                + driver.cleanup(),
+                driver,
+                lambda: (
+                    [
+                        answer
+                        for logical, p in stack.template_for(second).items()
+                        if (answer := driver.update(logical, p))
+                    ]
+                    + driver.cleanup()
+                ),
             )
             snapshot("after Update")
             failures += _run(
-                "Delete", [driver.delete(logical) for logical in list(driver.resources)]
+                "Delete",
+                driver,
+                lambda: [driver.delete(logical) for logical in list(driver.resources)],
             )
             snapshot("after Delete")
 
@@ -146,35 +147,21 @@ def _synth(config: Path, pool_id: str, outdir: Path) -> SynthesizedStack:
     return SynthesizedStack(outdir, STACK_NAME)
 
 
-def _provision(
-    stack: SynthesizedStack, sink: ResponseSink, endpoint: str
-) -> tuple[CustomResourceDriver, dict[str, str], dict[str, str]]:
-    """Create the stack's tables, load its provider function from the built asset."""
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
-    physical: dict[str, str] = {}
-    for table in stack.tables():
-        physical[table.logical_id] = create_ledger_table(
-            dynamodb, f"{stack.name}-{table.logical_id}", table.key_schema
-        )
-    (function,) = stack.functions()
-    arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{stack.name}-{function.logical_id}"
-    attributes = {f"{function.logical_id}.Arn": arn}
-    environment = {
-        k: str(resolve(v, physical, attributes)) for k, v in function.environment.items()
-    }
-    container = LambdaContainer(
-        function.asset_dir,
-        handler=function.handler,
-        environment=environment,
-        timeout_s=function.timeout_s,
-    )
-    driver = CustomResourceDriver(container, sink, stack_id=stack_id(stack.name), service_token=arn)
-    return driver, physical, attributes
-
-
-def _run(step: str, answers: list[Answer]) -> int:
+def _run(step: str, driver: CustomResourceDriver, send: Callable[[], list[Answer]]) -> int:
+    """Send one step's events; print how they went through the queue and how they ended."""
+    sent = len(driver.invocations)
+    answers = send()
+    receives = [
+        invocation.transported.receives
+        for invocation in driver.invocations[sent:]
+        if invocation.transported is not None and invocation.transported.queued
+    ]
     failed = [a for a in answers if a.status != "SUCCESS"]
-    print(f"{step}: {len(answers)} events, {len(answers) - len(failed)} SUCCESS")
+    print(
+        f"{step}: {len(answers)} events, {len(answers) - len(failed)} SUCCESS; "
+        f"{len(receives)} queued by the front function, "
+        f"{sum(receives)} worker receives"
+    )
     for answer in failed:
         print(f"  FAILED {answer.body['LogicalResourceId']}: {answer.reason}")
     return len(failed)

@@ -37,10 +37,10 @@ def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lamb
         if not answerable(request):
             logger.error("message %s: not an answerable event, dropped", record.get("messageId"))
             continue
+        # The logical id is left out: the construct derives it from the username.
         logger.error(
-            "%s %s (request %s): dead-lettered, answering FAILED",
+            "%s (request %s): dead-lettered, answering FAILED",
             request.get("RequestType"),
-            request["LogicalResourceId"],
             request["RequestId"],
         )
         reason = REASON + RELEASE if request.get("RequestType") == "Delete" else REASON

@@ -60,12 +60,8 @@ def handler(event: dict[str, Any], context: Any) -> None:  # noqa: ANN401 - Lamb
     except BotoCoreError as error:
         _answer_failed(event, context, f"SendMessage failed: {type(error).__name__}")
         return
-    logger.info(
-        "queued %s for %s (request %s)",
-        event["RequestType"],
-        event["LogicalResourceId"],
-        event["RequestId"],
-    )
+    # The logical id is left out: the construct derives it from the username.
+    logger.info("queued %s (request %s)", event["RequestType"], event["RequestId"])
 
 
 def _answer_failed(event: dict[str, Any], context: Any, reason: str) -> None:  # noqa: ANN401

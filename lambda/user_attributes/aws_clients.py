@@ -3,7 +3,8 @@
 Cognito's UserUpdate quota (25/s per account and Region) is shared with production traffic and
 ``TooManyRequestsException`` is retried only by botocore's standard and adaptive modes; adaptive
 also slows this client down when throttled. Timeouts are explicit so a hung call ends well
-before the Lambda deadline (a call's worst case, retries included, stays under a minute).
+before the worker's deadline: a call's worst case is 5 attempts of 5 s plus at most 1+2+4+8 s of
+backoff, 40 s, inside the worker's 60 s timeout less crhelper's 5 s margin.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 CLIENT_CONFIG: Final = Config(
     connect_timeout=3,
-    read_timeout=8,
-    retries={"mode": "adaptive", "max_attempts": 6},
+    read_timeout=5,
+    retries={"mode": "adaptive", "max_attempts": 4},
 )
 
 

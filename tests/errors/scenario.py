@@ -47,8 +47,9 @@ from cfnlocal.lambda_runtime import LambdaContainer
 from cfnlocal.seed_pool import create_user, create_user_pool
 
 LAMBDA_DIR: Final = Path(__file__).resolve().parents[2] / "lambda"
-LAMBDA_TIMEOUT_S: Final = 180.0
-"""``stacks.cognito_user_attributes.LAMBDA_TIMEOUT`` (a test holds them equal)."""
+WORKER_TIMEOUT_S: Final = 60.0
+"""``stacks.cognito_user_attributes.WORKER_TIMEOUT``, the timeout of the function running
+``index.handler`` (a test holds them equal)."""
 LEDGER: Final = "ledger"
 LOGICAL: Final = "AliceAttributes"
 USERNAME: Final = "alice"
@@ -99,7 +100,7 @@ class World:
 
     def new_container(self) -> LambdaContainer:
         return LambdaContainer(
-            LAMBDA_DIR, environment={"LEDGER_TABLE_NAME": LEDGER}, timeout_s=LAMBDA_TIMEOUT_S
+            LAMBDA_DIR, environment={"LEDGER_TABLE_NAME": LEDGER}, timeout_s=WORKER_TIMEOUT_S
         )
 
     def warm(self) -> LambdaContainer:

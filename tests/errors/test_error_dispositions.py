@@ -55,10 +55,10 @@ from .dispositions import (
 )
 from .scenario import (
     COGNITO_WRITES,
-    LAMBDA_TIMEOUT_S,
     PHASES,
     UNDO_TRIGGER,
     UNDO_TRIGGER_HEAD,
+    WORKER_TIMEOUT_S,
     PhaseRun,
     Site,
     World,
@@ -71,7 +71,7 @@ MAX_ATTEMPTS: Final = int(CLIENT_CONFIG.retries["max_attempts"]) + 1  # type: ig
 """HTTP attempts botocore makes per call: the first, plus ``max_attempts`` retries."""
 READ_TIMEOUT_S: Final = float(CLIENT_CONFIG.read_timeout)  # type: ignore[arg-type]
 CONNECT_TIMEOUT_S: Final = float(CLIENT_CONFIG.connect_timeout)  # type: ignore[arg-type]
-BUDGET_S: Final = LAMBDA_TIMEOUT_S - TIMEOUT_MARGIN_S
+BUDGET_S: Final = WORKER_TIMEOUT_S - TIMEOUT_MARGIN_S
 """The handler's own answer must leave before crhelper's timeout answer would."""
 
 VARIANTS: Final[dict[Disposition, tuple[str, ...]]] = {
@@ -370,11 +370,11 @@ def test_the_table_covers_every_error_the_model_declares(world: World, report: A
 
 
 @functools.cache
-def _stack_lambda_timeout() -> float:
-    from stacks.cognito_user_attributes import LAMBDA_TIMEOUT
+def _stack_worker_timeout() -> float:
+    from stacks.cognito_user_attributes import WORKER_TIMEOUT
 
-    return float(LAMBDA_TIMEOUT.to_seconds())
+    return float(WORKER_TIMEOUT.to_seconds())
 
 
-def test_the_deadline_budget_is_the_functions_timeout() -> None:
-    assert _stack_lambda_timeout() == LAMBDA_TIMEOUT_S
+def test_the_deadline_budget_is_the_workers_timeout() -> None:
+    assert _stack_worker_timeout() == WORKER_TIMEOUT_S

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,8 @@ import yaml
 
 from cfnlocal.assembly import SynthesizedNestedStack, SynthesizedStack, nested_stacks, resolve
 from cfnlocal.cloudformation import LocalStack, provider_function
-from cfnlocal.driver import CustomResourceDriver
-from cfnlocal.events import stack_id
 from cfnlocal.https_sink import ResponseSink
-from cfnlocal.lambda_runtime import LambdaContainer
-from cfnlocal.seed_pool import create_ledger_table, create_user, create_user_pool, user_attributes
+from cfnlocal.seed_pool import create_user, create_user_pool, user_attributes
 from tests.infra.support import REPO
 
 USERS = 12
@@ -36,27 +32,20 @@ ARN = "arn:aws:lambda:eu-west-1:123456789012:function:CognitoSeedUsers-Provider"
 @dataclass
 class World:
     cognito: Any
-    dynamodb: Any
     pool: str
     originals: dict[str, dict[str, str]]
     declared: dict[str, dict[str, str]]
     assembly: SynthesizedStack
-    ledger: str
-    new_container: Callable[[], LambdaContainer]
-    sink: ResponseSink
+    parent: LocalStack
+    """The parent stack: its tables, its one provider (front function, queue, worker)."""
 
     def stack(self, name: str, template: dict[str, dict[str, Any]]) -> LocalStack:
-        driver = CustomResourceDriver(
-            self.new_container(),
-            self.sink,
-            stack_id=stack_id(name),
-            service_token=ARN,
-            new_container=self.new_container,
-        )
-        return LocalStack(driver, template=template, ledger_table=self.ledger)
+        return self.parent.fresh(stack_name=name, template=template)
 
     def template(self, nested: SynthesizedNestedStack) -> dict[str, dict[str, Any]]:
-        physical = nested.parameter_values({}, {f"{self.function_id}.Arn": ARN})
+        function_id = provider_function(self.assembly).logical_id
+        arn = self.parent.driver.service_token
+        physical = nested.parameter_values({}, {f"{function_id}.Arn": arn})
         return {
             resource.logical_id: {
                 key: value
@@ -65,10 +54,6 @@ class World:
             }
             for resource in nested.custom_resources()
         }
-
-    @property
-    def function_id(self) -> str:
-        return provider_function(self.assembly).logical_id
 
     def live(self) -> dict[str, dict[str, str]]:
         return {user: user_attributes(self.cognito, self.pool, user) for user in self.declared}
@@ -80,7 +65,7 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path, response_sink: ResponseSink, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
-    cognito, dynamodb = boto3.client("cognito-idp"), boto3.client("dynamodb")
+    cognito = boto3.client("cognito-idp")
     pool = create_user_pool(cognito, "nested")
     originals = {f"user-{i:02}": {"custom:tenant_id": f"orig-{i:02}"} for i in range(USERS)}
     declared = {
@@ -114,30 +99,13 @@ def world(tmp_path: Path, response_sink: ResponseSink, monkeypatch: pytest.Monke
     )
     assert result.returncode == 0, result.stderr
     assembly = SynthesizedStack(outdir, "CognitoSeedUsers")
-    [table] = assembly.tables()
-    ledger = create_ledger_table(dynamodb, "nested-ledger", table.key_schema)
-    function = provider_function(assembly)
-
-    def new_container() -> LambdaContainer:
-        return LambdaContainer(
-            function.asset_dir,
-            handler=function.handler,
-            # The construct's pace (2 writes/s per environment) would only slow the test down.
-            environment={"LEDGER_TABLE_NAME": ledger, "COGNITO_USER_UPDATE_RATE": "1000"},
-            timeout_s=60,
-        )
-
-    return World(
-        cognito,
-        dynamodb,
-        pool,
-        originals,
-        declared,
+    parent = LocalStack.provision(
         assembly,
-        ledger,
-        new_container,
         response_sink,
+        # The construct's pace (2 writes/s per environment) would only slow the test down.
+        environment_overrides={"COGNITO_USER_UPDATE_RATE": "1000"},
     )
+    return World(cognito, pool, originals, declared, assembly, parent)
 
 
 def test_nested_stacks_deploy_and_delete_through_the_driver(world: World) -> None:
