@@ -1,12 +1,13 @@
 """Benchmark 5: a simulated deploy of 1,000 seed users at Cognito's UserUpdate quota.
 
 CloudFormation starts every resource at once (here: 1,000 users in hash-sharded nested stacks);
-the function's reserved concurrency bounds how many run (one process per execution environment,
-each warm after its first event); every event goes through ``CustomResourceDriver`` (answers
-over HTTPS, checked); the emulator (``ThreadedMotoServer`` in its own process, Cognito's write
-rules enforced) answers ``TooManyRequestsException`` above 25 UserUpdate calls per second. The
-app is synthesized with ``updateQuotaShare=1`` (the whole quota) so the deploy can be compared
-with the quota bound: users x writes / 25 s.
+the front function queues each event and the worker's event source mapping runs at most
+``MaximumConcurrency`` of them at once (one process per execution environment, each warm after
+its first event, each event one SQS record); every event goes through ``CustomResourceDriver``
+(answers over HTTPS, checked); the emulator (``ThreadedMotoServer`` in its own process,
+Cognito's write rules enforced) answers ``TooManyRequestsException`` above 25 UserUpdate calls
+per second. The app is synthesized with ``updateQuotaShare=1`` (the whole quota) so the deploy
+can be compared with the quota bound: users x writes / 25 s.
 
 Then the same for delete-stack, after which every user must equal its original exactly.
 
@@ -70,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             {"updateQuotaShare": str(args.share)},
         )
         deployment = Deployment(outdir, sink, dynamodb)
-        concurrency = deployment.reserved_concurrency or 1
+        concurrency = deployment.maximum_concurrency
         rate = deployment.function_environment.get("COGNITO_USER_UPDATE_RATE", "unpaced")
         print(
             f"synth {seconds:.1f} s: {deployment.resource_count} resources in "
-            f"{len(deployment.stacks)} stacks ({len(deployment.nested)} nested); reserved "
-            f"concurrency {concurrency}, {rate} writes/s per environment "
+            f"{len(deployment.stacks)} stacks ({len(deployment.nested)} nested); worker "
+            f"MaximumConcurrency {concurrency}, {rate} writes/s per environment "
             f"(share {args.share:g} of {QUOTA}/s)"
         )
         log_dir = Path(work) / "logs"

@@ -3,8 +3,8 @@ template), and deploy and delete through the lifecycle driver with every user co
 
 Unlike ``deploy_at_quota.py`` this measures no pacing: the handler's token bucket is switched
 off (``COGNITO_USER_UPDATE_RATE`` unset) and there is no throttle, so the run is bounded by
-this machine, not by Cognito's quota. The function's reserved concurrency (13, synthesized with
-``updateQuotaShare=1``) is the number of execution environments.
+this machine, not by Cognito's quota. The worker mapping's ``MaximumConcurrency`` (synthesized
+with ``updateQuotaShare=1``) is the number of execution environments.
 
 Run: ``.venv/bin/python benchmarks/scale_deploy.py [--users 5000] [--no-lint]``
 """
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         deployment = Deployment(
             outdir, sink, dynamodb, environment_overrides={"COGNITO_USER_UPDATE_RATE": None}
         )
-        concurrency = deployment.reserved_concurrency or 1
+        concurrency = deployment.maximum_concurrency
         print(
             f"provisioned: {deployment.resource_count} custom resources in "
             f"{len(deployment.stacks)} stacks; {concurrency} execution environments, unpaced"

@@ -1,11 +1,15 @@
 """A seed-user deploy, end to end: users in the emulator, ``app.py`` synthesized for them, the
 provider provisioned from the cloud assembly (parent and nested stacks), and CloudFormation's
-parallel Create and Delete events sent through ``CustomResourceDriver`` to a fixed number of
-execution environments (the function's reserved concurrency).
+parallel Create and Delete events sent through ``CustomResourceDriver`` to the worker, as the
+queue's event source mapping runs it: ``MaximumConcurrency`` execution environments, each taking
+the next message (batch size 1) when it is free. Every event targets its own user, so its own
+message group: FIFO order holds nothing back. The front function's ``SendMessage`` is not in
+the loop (one call per event, off Cognito's quota; the lifecycle suites run it).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -22,11 +26,12 @@ from typing import Any
 import yaml
 
 from cfnlocal.assembly import SynthesizedStack, nested_stacks, resolve
-from cfnlocal.cloudformation import provider_function
+from cfnlocal.cloudformation import event_queues, function_resource, provider_function
 from cfnlocal.driver import CustomResourceDriver, Invocation
 from cfnlocal.events import stack_id
 from cfnlocal.https_sink import ResponseSink
 from cfnlocal.seed_pool import create_ledger_table, create_user, create_user_pool
+from cfnlocal.sqs_fifo import Received
 
 from . import ROOT
 from .emulator import REGION, aws_environment
@@ -151,9 +156,11 @@ class Deployment:
             name = f"{STACK_NAME}-{table.logical_id}-{time.time_ns()}"
             physical[table.logical_id] = create_ledger_table(dynamodb, name, table.key_schema)
         self.ledger_table = next(iter(physical.values()))
-        function = provider_function(self.assembly)
-        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK_NAME}-{function.logical_id}"
-        attributes = {f"{function.logical_id}.Arn": arn}
+        front = provider_function(self.assembly)
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK_NAME}-{front.logical_id}"
+        attributes = {f"{front.logical_id}.Arn": arn}
+        queues = event_queues(self.assembly)
+        function = function_resource(self.assembly, queues.worker)
         environment = {
             key: str(resolve(value, physical, attributes))
             for key, value in function.environment.items()
@@ -165,8 +172,8 @@ class Deployment:
                 environment[key] = value
         self.function = function
         self.function_environment = environment
-        properties = self.assembly.resources[function.logical_id]["Properties"]
-        self.reserved_concurrency = int(properties.get("ReservedConcurrentExecutions", 0)) or None
+        self.maximum_concurrency = queues.maximum_concurrency
+        """The worker mapping's ``ScalingConfig.MaximumConcurrency``."""
         self.sink = sink
         self.stacks: list[Stack] = []
         parent = self._template(self.assembly, physical, attributes)
@@ -183,8 +190,8 @@ class Deployment:
     def resource_count(self) -> int:
         return sum(len(stack.template) for stack in self.stacks)
 
-    def start_environments(self, count: int, log_dir: Path) -> list[ProcessContainer]:
-        return start_pool(
+    def start_environments(self, count: int, log_dir: Path) -> list[WorkerEnvironment]:
+        pool = start_pool(
             count,
             code_dir=self.function.asset_dir,
             handler=self.function.handler,
@@ -196,12 +203,13 @@ class Deployment:
             timeout_s=float(self.function.timeout_s),
             log_dir=log_dir,
         )
+        return [WorkerEnvironment(process) for process in pool]
 
-    def create_all(self, environments: Sequence[ProcessContainer]) -> Phase:
+    def create_all(self, environments: Sequence[WorkerEnvironment]) -> Phase:
         """create-stack: every resource of every stack at once, as CloudFormation starts them."""
 
-        def job(stack: Stack, logical_id: str) -> Callable[[ProcessContainer], Invocation]:
-            def run(container: ProcessContainer) -> Invocation:
+        def job(stack: Stack, logical_id: str) -> Callable[[WorkerEnvironment], Invocation]:
+            def run(container: WorkerEnvironment) -> Invocation:
                 event = stack.driver.event("Create", logical_id, stack.template[logical_id])
                 invocation = stack.driver.deliver(event, container=container)  # type: ignore[arg-type]
                 if invocation.succeeded and invocation.answer is not None:
@@ -212,11 +220,11 @@ class Deployment:
 
         return self._phase("Create", [job(s, lid) for s, lid in self._interleaved()], environments)
 
-    def delete_all(self, environments: Sequence[ProcessContainer]) -> Phase:
+    def delete_all(self, environments: Sequence[WorkerEnvironment]) -> Phase:
         """delete-stack: every resource that was created, with the physical id it reported."""
 
-        def job(stack: Stack, logical_id: str) -> Callable[[ProcessContainer], Invocation]:
-            def run(container: ProcessContainer) -> Invocation:
+        def job(stack: Stack, logical_id: str) -> Callable[[WorkerEnvironment], Invocation]:
+            def run(container: WorkerEnvironment) -> Invocation:
                 event = stack.driver.event(
                     "Delete",
                     logical_id,
@@ -242,17 +250,17 @@ class Deployment:
     def _phase(
         self,
         name: str,
-        jobs: Sequence[Callable[[ProcessContainer], Invocation]],
-        environments: Sequence[ProcessContainer],
+        jobs: Sequence[Callable[[WorkerEnvironment], Invocation]],
+        environments: Sequence[WorkerEnvironment],
     ) -> Phase:
-        pending: queue.SimpleQueue[Callable[[ProcessContainer], Invocation]] = queue.SimpleQueue()
+        pending: queue.SimpleQueue[Callable[[WorkerEnvironment], Invocation]] = queue.SimpleQueue()
         for job in jobs:
             pending.put(job)
         results: list[Invocation] = []
         errors: list[BaseException] = []
         lock = threading.Lock()
 
-        def worker(container: ProcessContainer) -> None:
+        def worker(container: WorkerEnvironment) -> None:
             while True:
                 try:
                     job = pending.get_nowait()
@@ -308,10 +316,44 @@ class Deployment:
         }
 
 
+class WorkerEnvironment:
+    """One worker execution environment as the queue's event source mapping invokes it: the
+    event is the body of the one record of an SQS event (batch size 1), received once."""
+
+    def __init__(self, process: ProcessContainer) -> None:
+        self.process = process
+        self._messages = itertools.count()
+
+    @property
+    def timeout_s(self) -> float:
+        return self.process.timeout_s
+
+    @property
+    def durations(self) -> list[float]:
+        return self.process.durations
+
+    def deadline_s(self, timeout_s: float | None) -> float:
+        return timeout_s or self.timeout_s
+
+    def invoke(self, event: Mapping[str, Any], *, timeout_s: float | None = None) -> None:
+        message = f"{id(self):x}-{next(self._messages)}"
+        received = Received(
+            message_id=message,
+            receipt=f"receipt-{message}",
+            body=json.dumps(event),
+            group_id=str(event["LogicalResourceId"]),
+            receive_count=1,
+        )
+        self.process.invoke({"Records": [received.record()]}, timeout_s=timeout_s)
+
+    def close(self) -> None:
+        self.process.close()
+
+
 class _NoContainer:
     """The driver's default environment is never used: every event names its environment."""
 
-    timeout_s = 180.0
+    timeout_s = 60.0
 
     def invoke(self, event: Mapping[str, Any], *, timeout_s: float | None = None) -> None:
         raise AssertionError("events are delivered to a named execution environment")

@@ -1,6 +1,6 @@
 """Lambda execution environments as processes: each holds one ``LambdaContainer`` (warm after
 its first event) and runs one event at a time, like the real service. ``ProcessContainer`` is
-what ``CustomResourceDriver.deliver(container=...)`` invokes."""
+what ``harness.deploy.WorkerEnvironment`` wraps."""
 
 from __future__ import annotations
 
