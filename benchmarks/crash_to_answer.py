@@ -13,8 +13,6 @@ consumer run in Lambda-like containers against moto, over the local queue model
 retry finds the value in place and answers. Then it dies before its ledger read on every
 receive. Times
 are virtual seconds from the message being queued to the answer reaching the response URL.
-The construct does not deploy this transport yet (README, Design): the figures are the
-transport's, measured with its real functions.
 
 Run: ``.venv/bin/python benchmarks/crash_to_answer.py``
 """
