@@ -2,9 +2,9 @@
 
 When a custom resource never answers, CloudFormation waits for the resource's ``ServiceTimeout``
 (minutes; an hour by default) before it fails the resource and moves on. By then the silent
-invocation's Lambda deadline has long passed. The handler reasons about that with wall-clock
-time (leases and tombstones in the ledger hold epoch milliseconds), so the driver models the wait
-by moving ``time.time`` forward instead of sleeping.
+invocation's Lambda deadline has long passed, and the queue's visibility timeout and
+deduplication window are measured in wall-clock time, so the driver models the wait by moving
+``time.time`` forward instead of sleeping.
 
 Only ``time.time`` and ``time.time_ns`` move: deadlines measured with ``time.monotonic`` (the
 Lambda context, timers, socket timeouts) keep real time, as a real invocation does.
@@ -12,11 +12,10 @@ Lambda context, timers, socket timeouts) keep real time, as a real invocation do
 Deliberate waits in the handler can be virtual too: code imported inside ``binding_sleep()``
 (the driver loads each container there) binds ``from time import sleep`` and ``sleep=time.sleep``
 defaults to ``VirtualClock.sleep``, which, while ``virtual_sleep`` is on, moves the wall clock
-instead of sleeping. A Delete waiting out the lease of an invocation that has long finished (a
-sequential test has no other writer) then costs nothing, and its ``Deadline`` (epoch based) is
-consumed as by a real wait. Tests that race two invocations turn ``virtual_sleep`` off: there the
-wait must really let the other thread run. Caveat: crhelper's timeout timer counts real time, so
-a virtual wait never brings the timeout answer forward.
+instead of sleeping. A handler's wait (pacing, retries) then costs nothing, and its ``Deadline``
+(epoch based) is consumed as by a real wait. Tests that race two invocations turn
+``virtual_sleep`` off: there the wait must really let the other thread run. Caveat: crhelper's
+timeout timer counts real time, so a virtual wait never brings the timeout answer forward.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class ClaimItem:
 class LedgerSnapshot:
     claims: dict[UserKey, dict[str, ClaimItem]] = field(default_factory=dict)
     owners: dict[UserKey, dict[str, frozenset[str]]] = field(default_factory=dict)
-    tombstones: dict[UserKey, dict[str, int]] = field(default_factory=dict)
+    dead_requests: dict[UserKey, dict[str, frozenset[str]]] = field(default_factory=dict)
     items: int = 0
 
     def owner_ids(self) -> set[str]:
@@ -79,7 +79,9 @@ def read_ledger(dynamodb: Any, table: str) -> LedgerSnapshot:  # noqa: ANN401 - 
                     entry["S"] for entry in item["attributes"]["L"]
                 )
             elif kind == "TOMBSTONE":
-                snapshot.tombstones.setdefault(user, {})[key] = int(item["until_ms"]["N"])
+                snapshot.dead_requests.setdefault(user, {})[key] = frozenset(
+                    item.get("request_ids", {}).get("SS", [])
+                )
         if "LastEvaluatedKey" not in page:
             return snapshot
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -23,7 +23,6 @@ from user_attributes.aws_clients import (
 from user_attributes.cfn_response import OneAnswerCfnResource, clamp_reason
 from user_attributes.cognito import CognitoUsers
 from user_attributes.errors import UserAttributesError
-from user_attributes.identity import timed_out_physical_id
 from user_attributes.invocation import Deadline, Outcome, ResourceEvent, provisional_physical_id
 from user_attributes.ledger import Ledger
 from user_attributes.lifecycle import AttributeLifecycle
@@ -46,9 +45,7 @@ def handler(event: dict[str, Any], context: Any) -> bool:  # noqa: ANN401 - Lamb
 
 @functools.cache
 def _helper() -> OneAnswerCfnResource:
-    helper = OneAnswerCfnResource(
-        log_level="INFO", sleep_on_delete=1, timed_out_create_id=timed_out_physical_id
-    )
+    helper = OneAnswerCfnResource(log_level="INFO", sleep_on_delete=1)
     pacer = bucket_from_environment(os.environ)
     lifecycle = AttributeLifecycle(
         CognitoUsers(cognito_client(), before_write=pacer.acquire if pacer else None),

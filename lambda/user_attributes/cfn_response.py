@@ -42,17 +42,10 @@ class OneAnswerCfnResource(CfnResource):
     _timeout: Callable[[], None]
     RequestType: str
 
-    def __init__(
-        self,
-        *,
-        log_level: str,
-        sleep_on_delete: int,
-        timed_out_create_id: Callable[[str], str] = lambda physical_id: physical_id,
-    ) -> None:
+    def __init__(self, *, log_level: str, sleep_on_delete: int) -> None:
         self._answer_lock = threading.Lock()
         self._answered = False
         self._delivered = False
-        self._timed_out_create_id = timed_out_create_id
         super().__init__(log_level=log_level, boto_level="ERROR", sleep_on_delete=sleep_on_delete)
 
     def __call__(self, event: Any, context: Any) -> None:  # noqa: ANN401 - crhelper's signature
@@ -71,16 +64,9 @@ class OneAnswerCfnResource(CfnResource):
 
     def _set_timeout(self) -> None:
         seconds = self._context.get_remaining_time_in_millis() / 1000.0 - TIMEOUT_MARGIN_S
-        self._timer = threading.Timer(max(seconds, 0.0), self._answer_timeout)
+        self._timer = threading.Timer(max(seconds, 0.0), self._timeout)
         self._timer.daemon = True
         self._timer.start()
-
-    def _answer_timeout(self) -> None:
-        # The handler thread is still working: a Create's id says so to the Delete that follows
-        # (an Update must keep the id CloudFormation knows).
-        if self.RequestType == "Create":
-            self.PhysicalResourceId = self._timed_out_create_id(str(self.PhysicalResourceId))
-        self._timeout()
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:  # noqa: ANN401
         with self._answer_lock:

@@ -17,8 +17,9 @@ from typing import Final
 from .model import Target
 
 _PREFIX: Final = "cua1"
-_TIMED_OUT_PREFIX: Final = "cua1t"
-"""Marks the id of a Create answered by the timeout while it may still be writing."""
+_LEGACY_PREFIXES: Final = frozenset({_PREFIX, "cua1t"})
+"""``cua1t`` marked a Create answered by the timeout in earlier versions; CloudFormation keeps
+such ids in deployed stacks and sends them with the resource's next Update and Delete."""
 _SEPARATOR: Final = "."
 
 
@@ -27,11 +28,9 @@ class PhysicalId:
     owner_id: str
     user_pool_id: str
     username: str
-    timed_out: bool = False
 
     def __str__(self) -> str:
-        prefix = _TIMED_OUT_PREFIX if self.timed_out else _PREFIX
-        return _SEPARATOR.join((prefix, self.owner_id, self.user_pool_id, self.username))
+        return _SEPARATOR.join((_PREFIX, self.owner_id, self.user_pool_id, self.username))
 
 
 def owner_id(stack_id: str, logical_resource_id: str, target: Target) -> str:
@@ -46,23 +45,9 @@ def parse_physical_id(physical_id: str) -> PhysicalId | None:
     parts = physical_id.split(_SEPARATOR, 3)
     if (
         len(parts) != 4
-        or parts[0] not in (_PREFIX, _TIMED_OUT_PREFIX)
+        or parts[0] not in _LEGACY_PREFIXES
         or len(parts[1]) != 32
         or not all(parts[2:])
     ):
         return None
-    return PhysicalId(
-        owner_id=parts[1],
-        user_pool_id=parts[2],
-        username=parts[3],
-        timed_out=parts[0] == _TIMED_OUT_PREFIX,
-    )
-
-
-def timed_out_physical_id(physical_id: str) -> str:
-    """The id a Create's timeout answer reports: the Delete that follows then waits out the
-    writer's lease, since the writer may still be running. Other ids are left as they are."""
-    parsed = parse_physical_id(physical_id)
-    if parsed is None:
-        return physical_id
-    return str(PhysicalId(parsed.owner_id, parsed.user_pool_id, parsed.username, timed_out=True))
+    return PhysicalId(owner_id=parts[1], user_pool_id=parts[2], username=parts[3])

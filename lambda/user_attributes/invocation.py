@@ -61,20 +61,13 @@ class Deadline:
         *,
         now_ms: Callable[[], int],
         responded: Callable[[], bool] = lambda: False,
-        started_ms: int | None = None,
     ) -> None:
         self.deadline_ms = deadline_ms
-        self.started_ms = now_ms() if started_ms is None else started_ms
-        """When the invocation began: a Delete that released this owner later makes it dead."""
         self._now_ms = now_ms
         self._responded = responded
 
     def remaining_ms(self) -> int:
         return self.deadline_ms - self._now_ms()
-
-    def answered(self) -> bool:
-        """Whether the answer (the timeout's) was sent while this invocation still works."""
-        return self._responded()
 
     def check(self) -> None:
         """Refuse to start a write once the answer is sent or the deadline is too close."""

@@ -8,13 +8,13 @@ only half knows.
 Item layout (``pk`` = ``USER#<pool>#<username>``):
 - ``CLAIM#<attribute>``: ``original`` (S) or ``original_absent``, ``owners`` (M: owner id ->
   ``{value | absent | ref, at}``: a secret is stored as its reference), ``version``;
-- ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``lease_until_ms``, ``created_by``
-  (the RequestId that created it), ``stack_id``, ``logical_resource_id`` and ``physical_id``
-  (where it comes from; absent in records written before they were kept);
-- ``TOMBSTONE#<owner id>``: ``until_ms`` (when a Delete released the owner unanswered: a
-  Create whose invocation started before then is refused), ``request_ids`` (SS:
-  Create/Update requests whose owner a Delete released; a late duplicate delivery is refused),
-  ``expires_at`` (DynamoDB TTL, epoch seconds).
+- ``OWNER#<owner id>``: ``attributes`` (L), ``version``, ``created_by`` (the RequestId that
+  created it), ``stack_id``, ``logical_resource_id`` and ``physical_id`` (where it comes from;
+  absent in records written before they were kept);
+- ``TOMBSTONE#<owner id>``: ``request_ids`` (SS: Create/Update requests whose owner a Delete
+  released; a late duplicate delivery is refused), ``expires_at`` (DynamoDB TTL, epoch seconds).
+Items written by earlier versions may also hold ``lease_until_ms`` or ``until_ms``; nothing
+reads them any more.
 """
 
 from __future__ import annotations
@@ -78,7 +78,6 @@ class Ledger:
         """Everything the ledger holds for one user, read consistently."""
         claims: dict[str, Claim] = {}
         owners: dict[str, OwnerRecord] = {}
-        tombstones: dict[str, int] = {}
         dead_requests: dict[str, frozenset[str]] = {}
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -99,17 +98,10 @@ class Ledger:
                     claims[key] = _claim_from_item(item)
                 elif kind == "OWNER":
                     owners[key] = _owner_from_item(item)
-                elif kind == "TOMBSTONE":
-                    tombstones[key] = int(item["until_ms"]["N"])
-                    if "request_ids" in item:
-                        dead_requests[key] = frozenset(item["request_ids"]["SS"])
+                elif kind == "TOMBSTONE" and "request_ids" in item:
+                    dead_requests[key] = frozenset(item["request_ids"]["SS"])
             if "LastEvaluatedKey" not in page:
-                return UserLedger(
-                    claims=claims,
-                    owners=owners,
-                    tombstones=tombstones,
-                    dead_requests=dead_requests,
-                )
+                return UserLedger(claims=claims, owners=owners, dead_requests=dead_requests)
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def transact(
@@ -119,68 +111,29 @@ class Ledger:
         *,
         claims: tuple[ClaimChange, ...],
         owner: OwnerChange | None,
-        refuse_if_tombstoned: tuple[str, int] | None = None,
-        request_id: str | None = None,
-        tombstone: tuple[str, int] | None = None,
-        dead_requests: frozenset[str] = frozenset(),
-        owner_absent: str | None = None,
+        dead_requests: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        """Apply claim and owner changes atomically, each conditioned on the version read.
+        """Apply claim and owner changes atomically, each conditioned on the version read, and
+        add ``dead_requests`` (owner id -> RequestIds) to those owners' tombstones.
 
-        ``refuse_if_tombstoned`` (owner id, the invocation's start ms) makes the transaction
-        fail if a Delete tombstoned that owner at or after that start, or named ``request_id``
-        dead; ``tombstone`` (owner id, ms) writes one, adding ``dead_requests`` to it;
-        ``owner_absent`` (owner id) makes it fail if that owner's record exists meanwhile.
         Raises ``LedgerConflict`` when another writer changed an item since it was read.
         """
         pk = partition_key(user_pool_id, username)
         items: list[TransactWriteItemTypeDef] = [self._claim_item(pk, change) for change in claims]
         if owner is not None:
             items.append(self._owner_item(pk, owner))
-        if refuse_if_tombstoned is not None:
-            owner_id, now_ms = refuse_if_tombstoned
-            items.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self._table,
-                        "Key": {"pk": {"S": pk}, "sk": {"S": f"TOMBSTONE#{owner_id}"}},
-                        "ConditionExpression": "attribute_not_exists(pk) OR "
-                        "(until_ms < :now AND NOT contains(request_ids, :request))",
-                        "ExpressionAttributeValues": {
-                            ":now": {"N": str(now_ms)},
-                            ":request": {"S": request_id or "-"},
-                        },
-                    }
-                }
-            )
-        if owner_absent is not None:
-            items.append(
-                {
-                    "ConditionCheck": {
-                        "TableName": self._table,
-                        "Key": {"pk": {"S": pk}, "sk": {"S": f"OWNER#{owner_absent}"}},
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        if tombstone is not None:
-            owner_id, until_ms = tombstone
-            values: dict[str, AttributeValueTypeDef] = {
-                ":until": {"N": str(until_ms)},
-                ":expires": {"N": str(int(time.time()) + TOMBSTONE_DAYS * 86_400)},
-            }
-            update = "SET until_ms = :until, expires_at = :expires"
-            if dead_requests:
-                # ADD keeps the requests earlier Deletes declared dead.
-                update += " ADD request_ids :requests"
-                values[":requests"] = {"SS": sorted(dead_requests)}
+        for owner_id, requests in sorted((dead_requests or {}).items()):
             items.append(
                 {
                     "Update": {
                         "TableName": self._table,
                         "Key": {"pk": {"S": pk}, "sk": {"S": f"TOMBSTONE#{owner_id}"}},
-                        "UpdateExpression": update,
-                        "ExpressionAttributeValues": values,
+                        # ADD keeps the requests earlier Deletes declared dead.
+                        "UpdateExpression": "SET expires_at = :expires ADD request_ids :requests",
+                        "ExpressionAttributeValues": {
+                            ":expires": {"N": str(int(time.time()) + TOMBSTONE_DAYS * 86_400)},
+                            ":requests": {"SS": sorted(requests)},
+                        },
                     }
                 }
             )
@@ -320,7 +273,6 @@ def _owner_to_item(owner: OwnerRecord) -> dict[str, AttributeValueTypeDef]:
     item: dict[str, AttributeValueTypeDef] = {
         "attributes": {"L": [{"S": name} for name in sorted(owner.attributes)]},
         "version": {"N": str(owner.version)},
-        "lease_until_ms": {"N": str(owner.lease_until_ms)},
         "created_by": {"S": owner.created_by},
     }
     for name in _ORIGIN_FIELDS:
@@ -334,7 +286,6 @@ def _owner_from_item(item: Item) -> OwnerRecord:
     return OwnerRecord(
         attributes=frozenset(entry["S"] for entry in item["attributes"]["L"]),
         version=int(item["version"]["N"]),
-        lease_until_ms=int(item["lease_until_ms"]["N"]),
         created_by=item.get("created_by", {}).get("S", ""),
         origin=OwnerOrigin(**{name: item.get(name, {}).get("S", "") for name in _ORIGIN_FIELDS}),
     )

@@ -126,15 +126,10 @@ class OwnerOrigin:
 
 @dataclass(frozen=True)
 class OwnerRecord:
-    """One custom resource instance as the ledger knows it: which attributes it claims.
-
-    ``lease_until_ms`` is the deadline of the invocation that last wrote it: until then that
-    invocation may still be writing to Cognito.
-    """
+    """One custom resource instance as the ledger knows it: which attributes it claims."""
 
     attributes: frozenset[str]
     version: int
-    lease_until_ms: int
     created_by: str = ""
     """The RequestId of the event that created this owner (a Delete declares it dead)."""
     origin: OwnerOrigin = field(default_factory=OwnerOrigin)
@@ -146,11 +141,9 @@ class UserLedger:
 
     claims: Mapping[str, Claim] = field(default_factory=dict)
     owners: Mapping[str, OwnerRecord] = field(default_factory=dict)
-    tombstones: Mapping[str, int] = field(default_factory=dict)
-    """owner id -> epoch ms of the Delete that released it unanswered: a Create for that owner
-    whose invocation started before then is the dead one (or its duplicate) and is refused."""
     dead_requests: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """owner id -> RequestIds whose (duplicate) delivery must not create that owner again."""
+    """owner id -> RequestIds of the Creates and Updates whose owner a Delete released: a
+    duplicate delivery of one arrives after that Delete (same message group) and is refused."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Pacing of Cognito's UserUpdate calls within one execution environment.
 
 Cognito's UserUpdate quota (AdminUpdateUserAttributes, AdminDeleteUserAttributes: 25 requests
-per second per account and Region) is shared with production traffic. The construct reserves
-the function's concurrency and sets ``COGNITO_USER_UPDATE_RATE`` so that concurrency x rate is
-the share of the quota the deploy may use; each environment's ``TokenBucket`` keeps its own
+per second per account and Region) is shared with production traffic. The queue's event source
+mapping bounds the worker's concurrency (``MaximumConcurrency``), and the construct sets
+``COGNITO_USER_UPDATE_RATE`` so that concurrency x rate is the share of the quota the deploy
+may use; each environment's ``TokenBucket`` keeps its own
 writes at that rate. Throttling that still happens (production bursts) is left to botocore's
 adaptive retries.
 """

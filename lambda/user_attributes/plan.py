@@ -110,7 +110,6 @@ class Plan:
         return UserLedger(
             claims=claims,
             owners=owners,
-            tombstones=ledger.tombstones,
             dead_requests=ledger.dead_requests,
         )
 
@@ -134,7 +133,6 @@ def plan_reconcile(
     ledger: UserLedger,
     live: Mapping[str, str],
     on_release: OnDelete = OnDelete.RESTORE,
-    lease_until_ms: int = 0,
     resolved: Mapping[SecretRef, str] | None = None,
     request_id: str = "",
     origin: OwnerOrigin | None = None,
@@ -190,7 +188,6 @@ def plan_reconcile(
         OwnerRecord(
             attributes=frozenset(wanted),
             version=(record.version + 1) if record else 1,
-            lease_until_ms=lease_until_ms,
             created_by=record.created_by if record else request_id,
             origin=origin or (record.origin if record else OwnerOrigin()),
         )

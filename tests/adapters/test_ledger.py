@@ -93,8 +93,8 @@ def test_claims_and_owner_records_round_trip(ledger):
         "custom:odd#name": Claim(ABSENT, {O2: OwnerValue("x#y", 7)}, 7),
     }
     owners = {
-        O1: OwnerRecord(frozenset({"custom:plan", "nickname"}), 3, 1_700_000_000_000),
-        O2: OwnerRecord(frozenset({"nickname", "email", "custom:odd#name"}), 1, 0),
+        O1: OwnerRecord(frozenset({"custom:plan", "nickname"}), 3),
+        O2: OwnerRecord(frozenset({"nickname", "email", "custom:odd#name"}), 1),
     }
 
     put(ledger, claims, owners)
@@ -109,7 +109,6 @@ def test_a_planned_step_reads_back_as_the_plans_ledger_after(ledger):
         desired={"custom:plan": "pro", "nickname": ABSENT, "email": "new@example.com"},
         ledger=UserLedger(),
         live=live,
-        lease_until_ms=123_456,
     )
 
     ledger.transact(POOL, USER, claims=plan.claims, owner=plan.owner)
@@ -120,10 +119,10 @@ def test_a_planned_step_reads_back_as_the_plans_ledger_after(ledger):
 def test_update_and_delete_round_trip_through_transact(ledger):
     first = Claim("free", {O1: OwnerValue("pro", 1)}, 1)
     other = Claim(ABSENT, {O1: OwnerValue("Al", 1)}, 1)
-    record = OwnerRecord(frozenset({"custom:plan", "nickname"}), 1, 0)
+    record = OwnerRecord(frozenset({"custom:plan", "nickname"}), 1)
     put(ledger, {"custom:plan": first, "nickname": other}, {O1: record})
     second = Claim("free", {O1: OwnerValue("pro", 1), O2: OwnerValue("team", 2)}, 2)
-    new_record = OwnerRecord(frozenset({"custom:plan"}), 2, 99)
+    new_record = OwnerRecord(frozenset({"custom:plan"}), 2)
 
     ledger.transact(
         POOL,
@@ -168,7 +167,7 @@ def test_creating_an_existing_claim_raises_ledger_conflict(ledger):
 
 
 def test_creating_an_existing_owner_record_raises_ledger_conflict(ledger):
-    record = OwnerRecord(frozenset({"custom:plan"}), 1, 0)
+    record = OwnerRecord(frozenset({"custom:plan"}), 1)
     put(ledger, {}, {O1: record})
 
     with pytest.raises(LedgerConflict):
@@ -190,10 +189,10 @@ def test_stale_claim_version_raises_ledger_conflict(ledger, delete):
 
 @pytest.mark.parametrize("delete", [False, True], ids=["stale-update", "stale-delete"])
 def test_stale_owner_version_raises_ledger_conflict(ledger, delete):
-    current = OwnerRecord(frozenset({"custom:plan"}), 5, 0)
+    current = OwnerRecord(frozenset({"custom:plan"}), 5)
     put(ledger, {}, {O1: current})
-    stale = OwnerRecord(frozenset({"custom:plan"}), 4, 0)
-    after = None if delete else OwnerRecord(frozenset(), 5, 0)
+    stale = OwnerRecord(frozenset({"custom:plan"}), 4)
+    after = None if delete else OwnerRecord(frozenset(), 5)
 
     with pytest.raises(LedgerConflict):
         ledger.transact(POOL, USER, claims=(), owner=OwnerChange(O1, stale, after))
@@ -214,7 +213,7 @@ def test_one_failed_condition_writes_nothing_of_the_transaction(ledger):
                 ClaimChange("nickname", None, Claim(ABSENT, {O2: OwnerValue("Al", 1)}, 1)),
                 ClaimChange("custom:plan", stale, None),
             ),
-            owner=OwnerChange(O2, None, OwnerRecord(frozenset({"nickname"}), 1, 0)),
+            owner=OwnerChange(O2, None, OwnerRecord(frozenset({"nickname"}), 1)),
         )
 
     assert ledger.query(POOL, USER) == UserLedger(claims={"custom:plan": current})
@@ -224,9 +223,9 @@ def test_one_failed_condition_writes_nothing_of_the_transaction(ledger):
 
 
 def test_tombstone_round_trips_with_a_ttl(ledger, client):
-    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1_700_000_123_456))
+    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r1"})})
 
-    assert ledger.query(POOL, USER).tombstones == {O1: 1_700_000_123_456}
+    assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1"})}
     item = client.get_item(
         TableName=TABLE,
         Key={"pk": {"S": partition_key(POOL, USER)}, "sk": {"S": f"TOMBSTONE#{O1}"}},
@@ -235,78 +234,28 @@ def test_tombstone_round_trips_with_a_ttl(ledger, client):
     assert TOMBSTONE_DAYS * 86_400 - 60 < expires_in <= TOMBSTONE_DAYS * 86_400
 
 
-def test_tombstone_accumulates_dead_requests_and_refuses_their_duplicates(ledger):
-    ledger.transact(
-        POOL, USER, claims=(), owner=None, tombstone=(O1, 0), dead_requests=frozenset({"r1"})
-    )
-    ledger.transact(
-        POOL, USER, claims=(), owner=None, tombstone=(O1, 0), dead_requests=frozenset({"r2"})
-    )
-    record = OwnerRecord(attributes=frozenset({"nickname"}), version=1, lease_until_ms=0)
+def test_tombstone_accumulates_dead_requests(ledger):
+    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r1"})})
+    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r2"})})
 
     assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1", "r2"})}
-    for dead in ("r1", "r2"):
-        with pytest.raises(LedgerConflict):
-            ledger.transact(
-                POOL,
-                USER,
-                claims=(),
-                owner=OwnerChange(O1, None, record),
-                refuse_if_tombstoned=(O1, 1),
-                request_id=dead,
-            )
-    ledger.transact(
-        POOL,
-        USER,
-        claims=(),
-        owner=OwnerChange(O1, None, record),
-        refuse_if_tombstoned=(O1, 1),
-        request_id="r3",
-    )
-    assert O1 in ledger.query(POOL, USER).owners
 
 
-@pytest.mark.parametrize(
-    ("now_ms", "refused"),
-    [
-        pytest.param(1_000, True, id="well-before"),
-        pytest.param(4_999, True, id="just-before"),
-        pytest.param(5_000, True, id="at-until"),
-        pytest.param(5_001, False, id="just-after"),
-    ],
-)
-def test_refuse_if_tombstoned_refuses_while_the_tombstone_is_live(ledger, now_ms, refused):
-    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 5_000))
-    record = OwnerRecord(frozenset({"nickname"}), 1, 0)
-    claim = Claim(ABSENT, {O1: OwnerValue("Al", 1)}, 1)
-
-    def create() -> None:
-        ledger.transact(
-            POOL,
-            USER,
-            claims=(ClaimChange("nickname", None, claim),),
-            owner=OwnerChange(O1, None, record),
-            refuse_if_tombstoned=(O1, now_ms),
+def test_tombstone_written_by_an_earlier_version_stays_readable(ledger, client):
+    """Earlier versions kept a time window (``until_ms``) and wrote tombstones without
+    requests; only the requests matter now."""
+    for owner, extra in ((O1, {"request_ids": {"SS": ["r1"]}}), (O2, {})):
+        client.put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": partition_key(POOL, USER)},
+                "sk": {"S": f"TOMBSTONE#{owner}"},
+                "until_ms": {"N": "1700000000000"},
+                **extra,
+            },
         )
 
-    if refused:
-        with pytest.raises(LedgerConflict):
-            create()
-        assert ledger.query(POOL, USER) == UserLedger(tombstones={O1: 5_000})
-    else:
-        create()
-        assert ledger.query(POOL, USER).owners == {O1: record}
-
-
-def test_refuse_if_tombstoned_allows_when_no_tombstone_or_another_owners(ledger):
-    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O2, 10**15))
-    record = OwnerRecord(frozenset({"nickname"}), 1, 0)
-
-    ledger.transact(
-        POOL, USER, claims=(), owner=OwnerChange(O1, None, record), refuse_if_tombstoned=(O1, 0)
-    )
-
-    assert ledger.query(POOL, USER).owners == {O1: record}
+    assert ledger.query(POOL, USER) == UserLedger(dead_requests={O1: frozenset({"r1"})})
 
 
 # -- partitions and paging ----------------------------------------------------------------
@@ -315,25 +264,27 @@ def test_refuse_if_tombstoned_allows_when_no_tombstone_or_another_owners(ledger)
 def test_query_reads_only_this_users_partition(ledger):
     mine = {"nickname": Claim(ABSENT, {O1: OwnerValue("mine", 1)}, 1)}
     theirs = {"nickname": Claim("x", {O2: OwnerValue("theirs", 1)}, 1)}
-    put(ledger, mine, {O1: OwnerRecord(frozenset({"nickname"}), 1, 0)})
-    put(ledger, theirs, {O2: OwnerRecord(frozenset({"nickname"}), 1, 0)}, user="ci-bot-2")
-    ledger.transact(POOL, "ci", claims=(), owner=None, tombstone=(O2, 1))
-    ledger.transact("eu-west-1_Other99", USER, claims=(), owner=None, tombstone=(O2, 1))
+    put(ledger, mine, {O1: OwnerRecord(frozenset({"nickname"}), 1)})
+    put(ledger, theirs, {O2: OwnerRecord(frozenset({"nickname"}), 1)}, user="ci-bot-2")
+    ledger.transact(POOL, "ci", claims=(), owner=None, dead_requests={O2: frozenset({"r"})})
+    ledger.transact(
+        "eu-west-1_Other99", USER, claims=(), owner=None, dead_requests={O2: frozenset({"r"})}
+    )
 
     read = ledger.query(POOL, USER)
 
     assert read.claims == mine
     assert set(read.owners) == {O1}
-    assert read.tombstones == {}
+    assert read.dead_requests == {}
 
 
 def test_query_follows_pages_until_the_last(ledger, client):
     claims = {
         f"custom:attr{i:02}": Claim(ABSENT, {O1: OwnerValue(f"v{i}", 1)}, 1) for i in range(11)
     }
-    record = OwnerRecord(frozenset(claims), 1, 0)
+    record = OwnerRecord(frozenset(claims), 1)
     put(ledger, claims, {O1: record})
-    ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O2, 42))
+    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O2: frozenset({"r"})})
     put(ledger, {"custom:other": claims["custom:attr00"]}, {}, user="ci-bot-2")
 
     def small_pages(params: dict[str, Any], **_: Any) -> None:
@@ -344,7 +295,9 @@ def test_query_follows_pages_until_the_last(ledger, client):
 
     read = ledger.query(POOL, USER)
 
-    assert read == UserLedger(claims=claims, owners={O1: record}, tombstones={O2: 42})
+    assert read == UserLedger(
+        claims=claims, owners={O1: record}, dead_requests={O2: frozenset({"r"})}
+    )
     assert len(calls) == 5  # 13 items, 3 a page: the last page is the partial fifth
     assert all(call["ConsistentRead"] for call in calls)
     assert "ExclusiveStartKey" not in calls[0]
@@ -360,7 +313,7 @@ def test_more_than_100_items_raises_aws_call_failed_before_any_call(ledger, clie
         ClaimChange(f"custom:a{i}", None, Claim(ABSENT, {O1: OwnerValue("v", 1)}, 1))
         for i in range(MAX_TRANSACTION_ITEMS)
     )
-    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1, 0))
+    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1))
 
     with pytest.raises(AwsCallFailed) as caught:
         ledger.transact(POOL, USER, claims=claims, owner=owner)
@@ -377,7 +330,7 @@ def test_exactly_100_items_is_one_transaction(ledger):
         ClaimChange(f"custom:a{i}", None, Claim(ABSENT, {O1: OwnerValue("v", 1)}, 1))
         for i in range(MAX_TRANSACTION_ITEMS - 1)
     )
-    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1, 0))
+    owner = OwnerChange(O1, None, OwnerRecord(frozenset(c.attribute for c in claims), 1))
 
     ledger.transact(POOL, USER, claims=claims, owner=owner)
 
@@ -399,7 +352,7 @@ def test_only_condition_and_conflict_cancellations_are_ledger_conflicts(
     raise_on(client, "TransactWriteItems", error)
 
     with pytest.raises(expected) as caught:
-        ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1))
+        ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})})
 
     if expected is AwsCallFailed:
         assert str(caught.value) == "TransactWriteItems failed: TransactionCanceledException"
@@ -409,7 +362,7 @@ def test_missing_table_raises_aws_call_failed_naming_action_and_code(client):
     ledger = Ledger(client, "no-such-table")
 
     with pytest.raises(AwsCallFailed) as transact:
-        ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1))
+        ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})})
     with pytest.raises(AwsCallFailed) as query:
         ledger.query(POOL, USER)
 
@@ -423,7 +376,9 @@ def test_missing_table_raises_aws_call_failed_naming_action_and_code(client):
         pytest.param("Query", lambda ledger: ledger.query(POOL, USER), id="query"),
         pytest.param(
             "TransactWriteItems",
-            lambda ledger: ledger.transact(POOL, USER, claims=(), owner=None, tombstone=(O1, 1)),
+            lambda ledger: ledger.transact(
+                POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})}
+            ),
             id="transact",
         ),
     ],
@@ -453,7 +408,7 @@ def test_secret_reference_round_trips_as_a_reference(ledger):
 
 def test_owner_record_round_trips_its_origin(ledger):
     origin = OwnerOrigin("arn:aws:cloudformation:eu-west-1:1:stack/s/1", "Bot", "cua1.x")
-    record = OwnerRecord(frozenset({"nickname"}), version=1, lease_until_ms=0, origin=origin)
+    record = OwnerRecord(frozenset({"nickname"}), version=1, origin=origin)
     put(ledger, {"nickname": Claim(ABSENT, {"o1": OwnerValue("v", 1)}, 1)}, {"o1": record})
 
     assert ledger.query(POOL, USER).owners["o1"].origin == origin

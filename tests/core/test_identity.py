@@ -104,19 +104,9 @@ def test_physical_id_is_under_1024_bytes_and_round_trips(logical, username):
     assert parse_physical_id(text) == physical
 
 
-def test_timed_out_create_id_round_trips_and_keeps_the_owner():
-    from user_attributes.identity import PhysicalId, parse_physical_id, timed_out_physical_id
+def test_timed_out_id_issued_by_an_earlier_version_still_names_its_owner():
+    from user_attributes.identity import PhysicalId, parse_physical_id
 
-    plain = str(PhysicalId("a" * 32, "eu-west-1_Pool1", "user.name"))
-    marked = timed_out_physical_id(plain)
+    legacy = "cua1t." + "a" * 32 + ".eu-west-1_Pool1.user.name"
 
-    parsed = parse_physical_id(marked)
-    assert marked != plain
-    assert parsed is not None
-    assert parsed.timed_out
-    assert (parsed.owner_id, parsed.user_pool_id, parsed.username) == (
-        "a" * 32,
-        "eu-west-1_Pool1",
-        "user.name",
-    )
-    assert timed_out_physical_id("MyStack-Logical-ABC123") == "MyStack-Logical-ABC123"
+    assert parse_physical_id(legacy) == PhysicalId("a" * 32, "eu-west-1_Pool1", "user.name")

@@ -132,22 +132,13 @@ def test_first_create_records_originals_from_live_and_writes_only_differences(
             version=1,
         )
     assert plan.owner == OwnerChange(
-        O1, None, OwnerRecord(attributes=frozenset(desired), version=1, lease_until_ms=0)
+        O1, None, OwnerRecord(attributes=frozenset(desired), version=1)
     )
     assert plan.claim_writes == CognitoWrites(
         update=expected_update, delete=frozenset(expected_delete)
     )
     assert not plan.release_writes
     assert plan.restored == frozenset()
-
-
-def test_first_create_records_the_invocation_lease_on_the_owner():
-    plan = plan_reconcile(
-        owner_id=O1, desired={"nickname": "Al"}, ledger=EMPTY, live={}, lease_until_ms=12_345
-    )
-    assert plan.owner is not None
-    assert plan.owner.after is not None
-    assert plan.owner.after.lease_until_ms == 12_345
 
 
 @pytest.mark.parametrize(
@@ -349,9 +340,7 @@ def test_second_owner_joining_keeps_the_original_and_becomes_latest(second_value
     assert change.after.owners[O1] == ledger.claims["custom:plan"].owners[O1]
     assert change.after.latest_owner() == O2
     assert plan.claim_writes == CognitoWrites(update=expected_write)
-    assert plan.owner == OwnerChange(
-        O2, None, OwnerRecord(frozenset({"custom:plan"}), version=1, lease_until_ms=0)
-    )
+    assert plan.owner == OwnerChange(O2, None, OwnerRecord(frozenset({"custom:plan"}), version=1))
 
 
 def test_existing_owner_redeclaring_same_value_does_not_become_latest():
@@ -671,14 +660,14 @@ def test_ledger_after_applies_claim_and_owner_changes_and_keeps_the_rest():
     ledger = UserLedger(
         claims={"kept": kept, "changed": changed, "dropped": dropped},
         owners={
-            O1: OwnerRecord(frozenset({"changed", "dropped"}), 1, 0),
-            O2: OwnerRecord(frozenset({"kept"}), 4, 0),
+            O1: OwnerRecord(frozenset({"changed", "dropped"}), 1),
+            O2: OwnerRecord(frozenset({"kept"}), 4),
         },
-        tombstones={O3: 99},
+        dead_requests={O3: frozenset({"r"})},
     )
     changed_after = Claim("c", {O1: OwnerValue("C2", 2)}, 2)
     added = Claim("a", {O1: OwnerValue("A", 1)}, 1)
-    new_record = OwnerRecord(frozenset({"changed", "added"}), 2, 5)
+    new_record = OwnerRecord(frozenset({"changed", "added"}), 2)
     plan = Plan(
         release_writes=CognitoWrites(),
         claims=(
@@ -695,7 +684,7 @@ def test_ledger_after_applies_claim_and_owner_changes_and_keeps_the_rest():
 
     assert after.claims == {"kept": kept, "changed": changed_after, "added": added}
     assert after.owners == {O1: new_record, O2: ledger.owners[O2]}
-    assert after.tombstones == {O3: 99}
+    assert after.dead_requests == {O3: frozenset({"r"})}
     assert set(ledger.claims) == {"kept", "changed", "dropped"}  # input not mutated
     assert ledger.owners[O1].version == 1
 
@@ -713,8 +702,8 @@ def test_declared_values_reads_this_owners_values_from_the_claims():
             "website": Claim(ABSENT, {O2: OwnerValue("w", 1)}, 1),
         },
         owners={
-            O1: OwnerRecord(frozenset({"custom:plan", "nickname", "website", "gone"}), 3, 0),
-            O2: OwnerRecord(frozenset({"custom:plan", "website"}), 1, 0),
+            O1: OwnerRecord(frozenset({"custom:plan", "nickname", "website", "gone"}), 3),
+            O2: OwnerRecord(frozenset({"custom:plan", "website"}), 1),
         },
     )
 
