@@ -153,7 +153,6 @@ class AttributeLifecycle:
                     stale_metadata,
                     deadline,
                     id_names_partition=False,
-                    declare_dead=False,
                 )
             except UserAttributesError as error:
                 return Outcome(sent_id, f"could not release the failed replacement's user: {error}")
@@ -298,7 +297,6 @@ class AttributeLifecycle:
                 client_metadata,
                 deadline,
                 id_names_partition=ours is not None,
-                declare_dead=True,
             )
         except UserAttributesError as error:
             return Outcome(
@@ -317,10 +315,10 @@ class AttributeLifecycle:
         deadline: Deadline,
         *,
         id_names_partition: bool,
-        declare_dead: bool,
     ) -> None:
         """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
-        owner).
+        owner), and declare the request that created it dead: a duplicate of that request
+        (a Create, or a replacement's Update) delivered later claims nothing.
 
         With ``id_names_partition`` (our physical id: pool and canonical username) the ledger
         is read first and Cognito only when the owner holds something: a Delete after a Create
@@ -350,7 +348,7 @@ class AttributeLifecycle:
             client_metadata=client_metadata,
             ledger=ledger,
             write_cognito=user is not None,
-            declare_dead=declare_dead,
+            declare_dead=True,
         )
         _log_step("released", owner, plan)
 

@@ -103,6 +103,47 @@ def test_replacement_dead_lettered_after_writing_is_released_by_the_rollback(lif
     run.teardown("rolled back replacement")
 
 
+def test_late_duplicate_of_a_released_replacement_seeds_nothing(lifecycle):
+    """The dead-lettered replacement above, then a second delivery of its Update event.
+
+    Lambda may deliver the front function's asynchronous invocation twice, and SQS drops the
+    copy only within its 5-minute deduplication window; the dead-lettering took 18 minutes.
+    The rollback Update released the replacement's owner on spare-user; the copy must not
+    claim spare-user again for an owner no event will ever release.
+    """
+    run = lifecycle.new_run()
+    run.stack.deploy(run.synthesized)
+    ci = run.logical_ids["ci-bot"]
+
+    def faults(step: Step) -> FaultSpec | None:
+        if step == Step("update", "Update", ci):
+            return FaultSpec(
+                aws=[
+                    Fault("crash-after", 0, operation="AdminUpdateUserAttributes"),
+                    Fault("crash", 1, operation="AdminGetUser", sticky=True),
+                ]
+            )
+        return None
+
+    run.stack.faults = faults
+    moved = dict(run.synthesized)
+    moved[ci] = declare(moved[ci], username="spare-user")
+    operation = run.stack.deploy(moved)
+    run.stack.faults = None
+    (_, update), (_, rollback) = operation.invocations
+    assert update.transported is not None
+    assert update.transported.dead_lettered
+    assert rollback.succeeded
+    duplicate = run.stack.driver.deliver(update.event)
+    assert duplicate.transported is not None
+    assert duplicate.transported.queued
+    assert duplicate.answer is not None
+    assert duplicate.answer.status == "FAILED"
+    assert "late duplicate" in duplicate.answer.reason
+    run.check("after the late duplicate of the replacement")
+    run.teardown("late duplicate replacement")
+
+
 def test_replacement_whose_undo_failed_is_released_by_the_rollback(lifecycle):
     """Same as above, but the replacement answers FAILED: its claim write hits a
     ``TooManyRequestsException`` storm, so its undo fails too ("undo failed" in the Reason).
