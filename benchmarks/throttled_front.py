@@ -40,7 +40,7 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import harness
 
@@ -103,7 +103,7 @@ def measure_front(count: int) -> float:
 class Outcome:
     enqueued: int = 0
     dropped: int = 0
-    oldest_enqueue_s: float = 0.0
+    last_enqueued_s: float = 0.0
     front_throttles: int = 0
     worker_throttles: int = 0
     dead_lettered: int = 0
@@ -111,7 +111,6 @@ class Outcome:
     last_answer_s: float = 0.0
     over_service_timeout: int = 0
     peak_concurrency: int = 0
-    answers: list[float] = field(default_factory=list)
 
 
 def simulate(  # noqa: PLR0912, PLR0915 - one event loop, a branch per rule of the model
@@ -164,7 +163,7 @@ def simulate(  # noqa: PLR0912, PLR0915 - one event loop, a branch per rule of t
         elif kind == "front-done":
             running -= 1
             out.enqueued += 1
-            out.oldest_enqueue_s = max(out.oldest_enqueue_s, now)
+            out.last_enqueued_s = max(out.last_enqueued_s, now)
             visible.append((item, 0))
             at(now, "poll", (0, 0))
         elif kind == "visible":
@@ -190,7 +189,6 @@ def simulate(  # noqa: PLR0912, PLR0915 - one event loop, a branch per rule of t
             running -= 1
             idle_pollers += 1
             out.answered += 1
-            out.answers.append(now)
             out.last_answer_s = max(out.last_answer_s, now)
             out.over_service_timeout += now > SERVICE_TIMEOUT_S
             at(now, "poll", (0, 0))
@@ -247,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             ratio = out.last_answer_s / bound_s if out.answered else math.nan
             print(
                 f"| {scenario}, front {duration_s * 1000:.1f} ms | {out.enqueued} | "
-                f"{out.dropped} | {out.oldest_enqueue_s:.1f} s | {out.front_throttles} | "
+                f"{out.dropped} | {out.last_enqueued_s:.1f} s | {out.front_throttles} | "
                 f"{out.worker_throttles} | {out.dead_lettered} | {out.answered} | "
                 f"{out.last_answer_s:.1f} s | **{ratio:.2f}** | {out.over_service_timeout} | "
                 f"{out.peak_concurrency} |"

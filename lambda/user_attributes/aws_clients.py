@@ -3,8 +3,9 @@
 Cognito's UserUpdate quota (25/s per account and Region) is shared with production traffic and
 ``TooManyRequestsException`` is retried only by botocore's standard and adaptive modes; adaptive
 also slows this client down when throttled. Timeouts are explicit so a hung call ends well
-before the worker's deadline: a call's worst case is 5 attempts of 5 s plus at most 1+2+4+8 s of
-backoff, 40 s, inside the worker's 60 s timeout less crhelper's 5 s margin.
+before the worker's deadline: a call makes at most 5 attempts, each at most 2 s to connect and
+5 s to read, with at most 1+2+4+8 s of backoff between them: 50 s, inside the worker's 60 s
+timeout less crhelper's 5 s margin.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CLIENT_CONFIG: Final = Config(
-    connect_timeout=3,
+    connect_timeout=2,
     read_timeout=5,
     retries={"mode": "adaptive", "max_attempts": 4},
 )
