@@ -12,7 +12,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -27,7 +27,7 @@ lint: setup
 
 # The stacks and the Lambda code are separate programs: type-check them separately.
 typecheck: setup
-	$(BIN)/mypy --strict cfnlocal $(wildcard app.py) $(wildcard stacks)
+	$(BIN)/mypy --strict cfnlocal src hatch_build.py $(wildcard app.py) $(wildcard stacks)
 	cd lambda && ../$(BIN)/mypy --config-file ../pyproject.toml --strict .
 
 # pytest exits 5 when it collected nothing: for this suite that is a failure, not a pass.
@@ -81,7 +81,7 @@ print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}, moto {moto._
 endef
 export PY313_CHECK
 
-$(PY313_STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt $(PY313_CONSTRAINTS)
+$(PY313_STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml $(PY313_CONSTRAINTS)
 	@py="$(PYTHON313)"; \
 	if [ -z "$$py" ]; then \
 	  for candidate in python3.13 $$(ls -d $(PYENV_ROOT)/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \

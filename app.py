@@ -15,15 +15,15 @@ from typing import Final
 
 import aws_cdk as cdk
 
-from stacks import (
+from cognito_seed_users import (
     Placement,
     SeedConfigError,
     SeedUser,
-    SeedUsersStack,
     load_seed_document,
+    parse_seed_file,
 )
-from stacks.cognito_user_attributes import pacing
-from stacks.seed_users_config import parse_seed_file
+from cognito_seed_users.cognito_user_attributes import pacing
+from stacks import SeedUsersStack
 
 APP_DIR: Final = Path(__file__).resolve().parent
 DEFAULT_SEED_USERS_FILE: Final = "seed-users.yaml"

@@ -31,9 +31,11 @@ def build_asset(output: Path) -> Path:
     """The asset exactly as ``cdk synth`` stages it (the project's local bundler)."""
     from aws_cdk import DockerImage
 
-    from stacks.lambda_bundle import LAMBDA_REQUIREMENTS, LocalPythonBundler
+    from cognito_seed_users.lambda_bundle import LocalPythonBundler
 
-    bundler = LocalPythonBundler(source=harness.LAMBDA_DIR, requirements=LAMBDA_REQUIREMENTS)
+    bundler = LocalPythonBundler(
+        source=harness.LAMBDA_DIR, requirements=harness.LAMBDA_DIR / "requirements.txt"
+    )
     bundler.try_bundle(str(output), image=DockerImage.from_registry("unused"))
     return output
 

@@ -86,7 +86,8 @@ def per_user_costs(work: Path) -> tuple[float, float]:
     import aws_cdk as cdk
     from harness.aws_custom_resource_app import build as build_theirs
 
-    from stacks import SeedUsersStack, parse_seed_users
+    from cognito_seed_users import parse_seed_users
+    from stacks import SeedUsersStack
 
     def ours(app: cdk.App, document: dict[str, Any]) -> None:
         users = parse_seed_users(document, source="bench", user_pool_id_override=None)

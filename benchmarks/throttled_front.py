@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(harness.machine())
 
-    from stacks.cognito_user_attributes import pacing
+    from cognito_seed_users.cognito_user_attributes import pacing
 
     maximum_concurrency, rate = pacing(args.share)
     front_s = measure_front(args.measure)

@@ -9,8 +9,7 @@ from typing import Any, Final
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from .seed_users import Placement, SeedUsers
-from .seed_users_config import SeedUser
+from cognito_seed_users import Placement, SeedUser, SeedUsers
 
 # Output values are small; past this the output gives counts instead of names.
 _MAX_OUTPUT_LENGTH: Final = 1024

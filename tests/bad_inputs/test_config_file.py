@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks import SeedConfigError, load_seed_document, parse_seed_users
+from cognito_seed_users import SeedConfigError, load_seed_document, parse_seed_users
 
 SOURCE = "seed-users.yaml"
 SECRET = "s3cr3t-VALUE-9f1"

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacks import SeedConfigError, SeedUser, load_seed_document, parse_seed_users
+from cognito_seed_users import SeedConfigError, SeedUser, load_seed_document, parse_seed_users
 
 SOURCE = "seed-users.yaml"
 FIELDS = ("userPoolId", "users", "username", "attributes", "clientMetadata", "onDelete")

@@ -371,7 +371,7 @@ def test_the_table_covers_every_error_the_model_declares(world: World, report: A
 
 @functools.cache
 def _stack_worker_timeout() -> float:
-    from stacks.cognito_user_attributes import WORKER_TIMEOUT
+    from cognito_seed_users.cognito_user_attributes import WORKER_TIMEOUT
 
     return float(WORKER_TIMEOUT.to_seconds())
 

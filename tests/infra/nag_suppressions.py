@@ -23,7 +23,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
-from stacks import CognitoUserAttributes, CognitoUserAttributesProvider
+from cognito_seed_users import CognitoUserAttributes, CognitoUserAttributesProvider
 
 PACK: Final = "AwsSolutions"
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cfnlocal.assembly import SynthesizedStack, nested_stacks
-from stacks import MAX_USERS_PER_SHARD, shard_of, user_logical_id
+from cognito_seed_users import MAX_USERS_PER_SHARD, shard_of, user_logical_id
 from tests.infra.support import (
     POOL_ID,
     REPO,

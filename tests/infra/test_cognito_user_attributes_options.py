@@ -11,7 +11,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
-from stacks import CognitoUserAttributes
+from cognito_seed_users import CognitoUserAttributes
 from tests.infra.support import POOL_ID
 
 RESOURCE_TYPE = "Custom::CognitoUserAttributes"

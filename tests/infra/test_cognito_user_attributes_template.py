@@ -9,7 +9,7 @@ from aws_cdk import App, CfnResource, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Capture, Match, Template
 
-from stacks import CognitoUserAttributes, OnDelete
+from cognito_seed_users import CognitoUserAttributes, OnDelete
 from tests.infra.support import (
     OTHER_POOL_ID,
     POOL_ID,

@@ -22,15 +22,15 @@ from cfnlocal.assembly import SynthesizedStack, nested_stacks
 from cfnlocal.cloudformation import LocalStack, provider_function
 from cfnlocal.https_sink import ResponseSink
 from cfnlocal.seed_pool import create_user, create_user_pool, user_attributes
-from stacks import (
+from cognito_seed_users import (
     Placement,
     SecretReference,
     SeedConfigError,
     SeedUser,
-    SeedUsersStack,
     load_seed_document,
 )
-from stacks.seed_users_config import SeedFile, parse_seed_file
+from cognito_seed_users.seed_users_config import SeedFile, parse_seed_file
+from stacks import SeedUsersStack
 from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app
 from tests.infra.test_app import run_app
 

@@ -11,14 +11,13 @@ import pytest
 from aws_cdk import App, DockerImage, Stack
 from aws_cdk import aws_cognito as cognito
 
-from stacks import CognitoUserAttributes
-from stacks.lambda_bundle import (
-    LAMBDA_DIR,
-    LAMBDA_REQUIREMENTS,
+from cognito_seed_users import CognitoUserAttributes
+from cognito_seed_users.function_asset import (
+    CHECKOUT_LAMBDA_DIR,
     BundlingError,
-    LocalPythonBundler,
     pinned_requirements,
 )
+from cognito_seed_users.lambda_bundle import LocalPythonBundler
 from tests.infra.support import POOL_ID, asset_dir, cdk_app
 
 
@@ -41,7 +40,7 @@ def bundle(source: Path, requirements: Path, output: Path) -> bool:
 def test_asset_holds_the_handler_package_and_crhelper(bundled: Path) -> None:
     assert (bundled / "user_attributes" / "properties.py").is_file()
     assert (bundled / "crhelper" / "__init__.py").is_file()
-    if (LAMBDA_DIR / "index.py").exists():
+    if (CHECKOUT_LAMBDA_DIR / "index.py").exists():
         assert (bundled / "index.py").is_file()
 
 
@@ -80,14 +79,14 @@ def test_crhelper_imports_from_the_asset_with_only_the_lambda_runtime(
 
 
 def test_requirements_pin_crhelper() -> None:
-    assert "crhelper" in pinned_requirements(LAMBDA_REQUIREMENTS)
+    assert "crhelper" in pinned_requirements(CHECKOUT_LAMBDA_DIR / "requirements.txt")
 
 
 def test_bundler_refuses_a_pin_that_differs_from_the_installed_version(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("crhelper==0.0.1\n", encoding="utf-8")
     with pytest.raises(BundlingError, match=r"crhelper .* is installed but .* pins 0\.0\.1"):
-        bundle(LAMBDA_DIR, requirements, tmp_path / "out")
+        bundle(CHECKOUT_LAMBDA_DIR, requirements, tmp_path / "out")
 
 
 @pytest.mark.parametrize("line", ["crhelper>=2", "crhelper", "-r other.txt"])
@@ -95,14 +94,14 @@ def test_bundler_refuses_an_unpinned_requirement(tmp_path: Path, line: str) -> N
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"# runtime\n{line}\n", encoding="utf-8")
     with pytest.raises(BundlingError, match=r"requirements.txt line 2: pin each Lambda dependency"):
-        bundle(LAMBDA_DIR, requirements, tmp_path / "out")
+        bundle(CHECKOUT_LAMBDA_DIR, requirements, tmp_path / "out")
 
 
 def test_bundler_refuses_a_pinned_package_that_is_not_installed(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("no-such-package-xyz==1.0\n", encoding="utf-8")
     with pytest.raises(BundlingError, match="not installed here"):
-        bundle(LAMBDA_DIR, requirements, tmp_path / "out")
+        bundle(CHECKOUT_LAMBDA_DIR, requirements, tmp_path / "out")
 
 
 def test_bundler_skips_bytecode_tests_and_hidden_directories(tmp_path: Path) -> None:

@@ -9,8 +9,13 @@ from aws_cdk import Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
-from stacks import CognitoUserAttributes, CognitoUserAttributesProvider, SeedUser, SeedUsers
-from stacks.cognito_user_attributes import (
+from cognito_seed_users import (
+    CognitoUserAttributes,
+    CognitoUserAttributesProvider,
+    SeedUser,
+    SeedUsers,
+)
+from cognito_seed_users.cognito_user_attributes import (
     FRONT_TIMEOUT,
     MAX_EVENT_AGE,
     SERVICE_TIMEOUT,

@@ -27,21 +27,21 @@ import pytest
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Match, Template
 
-from stacks import (
+from cognito_seed_users import (
     MAX_USER_POOLS,
     CognitoUserAttributes,
     Placement,
     SecretReference,
     SeedUser,
     SeedUsers,
-    SeedUsersStack,
     shard_of,
 )
-from stacks.cognito_user_attributes import (
+from cognito_seed_users.cognito_user_attributes import (
     _DEFAULT_POLICY_BUDGET_CHARS,
     _POOL_POLICY_MAX_CHARS,
     ROLE_INLINE_POLICIES_MAX_CHARS,
 )
+from stacks import SeedUsersStack
 from tests.infra.support import (
     OTHER_POOL_ID,
     POOL_ID,

@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Capture, Match, Template
 
-from stacks import (
+from cognito_seed_users import (
     CognitoUserAttributes,
     SecretReference,
     SeedConfigError,

@@ -18,7 +18,7 @@ import pytest
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
-from stacks import SecretReference, SeedUser, SeedUsers
+from cognito_seed_users import SecretReference, SeedUser, SeedUsers
 from tests.infra.support import (
     POOL_ID,
     cdk_app,

@@ -27,15 +27,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
-from stacks import (
+from cognito_seed_users import (
     CognitoUserAttributes,
     OnDelete,
     Placement,
-    SeedUsersStack,
     deployment_region,
     load_seed_document,
     parse_seed_users,
 )
+from stacks import SeedUsersStack
 from tests.infra.nag_suppressions import SUPPRESSIONS, acknowledge_accepted_findings
 from tests.infra.support import (
     OTHER_POOL_ID,

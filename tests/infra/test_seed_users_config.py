@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from stacks import (
+from cognito_seed_users import (
     OnDelete,
     SeedConfigError,
     SeedUser,

@@ -13,17 +13,17 @@ from aws_cdk import App, CfnResource, NestedStack, Stack
 from aws_cdk.assertions import Template
 
 from cfnlocal.assembly import SynthesizedStack, nested_stacks
-from stacks import (
+from cognito_seed_users import (
     MAX_INLINE_USERS,
     MAX_USERS_PER_SHARD,
     Placement,
     SecretReference,
     SeedUser,
     SeedUsers,
-    SeedUsersStack,
     shard_of,
     user_logical_id,
 )
+from stacks import SeedUsersStack
 from tests.infra.support import (
     OTHER_POOL_ID,
     POOL_ID,

@@ -7,7 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks import OnDelete, SeedUser, SeedUsersStack
+from cognito_seed_users import OnDelete, SeedUser
+from stacks import SeedUsersStack
 from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app
 
 RESOURCE_TYPE = "Custom::CognitoUserAttributes"

@@ -12,8 +12,8 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk.assertions import Capture, Match, Template
 
-from stacks import CognitoUserAttributes
-from stacks.cognito_user_attributes import (
+from cognito_seed_users import CognitoUserAttributes
+from cognito_seed_users.cognito_user_attributes import (
     MAX_RECEIVES,
     VISIBILITY_TIMEOUT,
     WORKER_TIMEOUT,

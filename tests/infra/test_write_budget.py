@@ -7,8 +7,8 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_cognito as cognito
 
-from stacks import CognitoUserAttributes, CognitoUserAttributesProvider
-from stacks.cognito_user_attributes import (
+from cognito_seed_users import CognitoUserAttributes, CognitoUserAttributesProvider
+from cognito_seed_users.cognito_user_attributes import (
     SERVICE_TIMEOUT,
     WRITE_WINDOW,
     write_budget,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cfnlocal.aws_faults import Fault, ProcessCrash
 from cfnlocal.cloudformation import FaultSpec, Step
 from cfnlocal.sqs_fifo import DEDUPLICATION_INTERVAL_S
-from stacks.cognito_user_attributes import VISIBILITY_TIMEOUT
+from cognito_seed_users.cognito_user_attributes import VISIBILITY_TIMEOUT
 
 from .support import attributes_of, declare, owner_of
 

@@ -17,7 +17,11 @@ import threading
 import pytest
 
 from cfnlocal.aws_faults import Fault
-from stacks.cognito_user_attributes import MAX_RECEIVES, SERVICE_TIMEOUT, VISIBILITY_TIMEOUT
+from cognito_seed_users.cognito_user_attributes import (
+    MAX_RECEIVES,
+    SERVICE_TIMEOUT,
+    VISIBILITY_TIMEOUT,
+)
 
 DEADLINE_S = 8.0
 NOT_DELIVERED = ("not delivered", "refused by the response URL")

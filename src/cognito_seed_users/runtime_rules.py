@@ -1,8 +1,9 @@
-"""The provider Lambda's own declaration rules, loaded from ``lambda/`` for synth-time checks.
+"""The provider Lambda's own declaration rules, loaded from its code for synth-time checks.
 
 Synth and deploy refuse the same declarations with the same words because both run the same
-code: ``lambda/user_attributes/properties.py``. ``lambda`` is a Python keyword and not a package
-of this app, so the ``user_attributes`` package is loaded from its directory by path.
+code: ``user_attributes/properties.py`` of the function (the wheel's prepared asset, or
+``lambda/`` in a checkout). The function's ``user_attributes`` package is a top-level package
+of the Lambda, not of this library, so it is loaded from that directory by path.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Final
 
 from aws_cdk import Token
 
-from .lambda_bundle import LAMBDA_DIR
+from .function_asset import runtime_dir
 
 # Stand-ins for a pool id (a pool created in the same app) or other text known at deploy time.
 _PLACEHOLDER_POOL_ID: Final = "xx-xxxx-1_placeholder"
@@ -116,8 +117,8 @@ def _deploy_time(value: object) -> bool:
 
 @functools.cache
 def _rules() -> _Rules:
-    properties = _import_lambda_module(f"{_PACKAGE}.properties")
-    errors = _import_lambda_module(f"{_PACKAGE}.errors")
+    properties = import_lambda_module(f"{_PACKAGE}.properties")
+    errors = import_lambda_module(f"{_PACKAGE}.errors")
     return _Rules(
         parse_properties=properties.parse_properties,
         attribute_name_problem=properties.attribute_name_problem,
@@ -126,13 +127,15 @@ def _rules() -> _Rules:
     )
 
 
-def _import_lambda_module(name: str) -> ModuleType:
-    package_dir = (LAMBDA_DIR / _PACKAGE).resolve()
+def import_lambda_module(name: str) -> ModuleType:
+    """Module ``name`` of the function's ``user_attributes`` package (the function's own code)."""
+    lambda_dir = runtime_dir()
+    package_dir = (lambda_dir / _PACKAGE).resolve()
     loaded = sys.modules.get(_PACKAGE)
     if loaded is None:
-        spec = importlib.machinery.PathFinder.find_spec(_PACKAGE, [str(LAMBDA_DIR)])
+        spec = importlib.machinery.PathFinder.find_spec(_PACKAGE, [str(lambda_dir)])
         if spec is None or spec.loader is None:
-            raise ImportError(f"the Lambda package {_PACKAGE} is missing from {LAMBDA_DIR}")
+            raise ImportError(f"the Lambda package {_PACKAGE} is missing from {lambda_dir}")
         loaded = importlib.util.module_from_spec(spec)
         sys.modules[_PACKAGE] = loaded
         spec.loader.exec_module(loaded)
