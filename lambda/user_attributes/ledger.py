@@ -12,7 +12,10 @@ Item layout (``pk`` = ``USER#<pool>#<username>``):
   created it), ``stack_id``, ``logical_resource_id`` and ``physical_id`` (where it comes from;
   absent in records written before they were kept);
 - ``TOMBSTONE#<owner id>``: ``request_ids`` (SS: Create/Update requests whose owner a Delete
-  released; a late duplicate delivery is refused), ``expires_at`` (DynamoDB TTL, epoch seconds).
+  released; a late duplicate delivery is refused), ``expires_at`` (DynamoDB TTL, epoch seconds);
+- ``RELEASED#<owner id>``: ``released_at`` (epoch seconds): an operator released this owner by
+  hand (``seed-users release --apply``); kept without expiry, since CloudFormation may send the
+  owner's next Update at any time.
 Items written by earlier versions may also hold ``lease_until_ms`` or ``until_ms``; nothing
 reads them any more.
 """
@@ -79,6 +82,7 @@ class Ledger:
         claims: dict[str, Claim] = {}
         owners: dict[str, OwnerRecord] = {}
         dead_requests: dict[str, frozenset[str]] = {}
+        released: set[str] = set()
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -100,8 +104,15 @@ class Ledger:
                     owners[key] = _owner_from_item(item)
                 elif kind == "TOMBSTONE" and "request_ids" in item:
                     dead_requests[key] = frozenset(item["request_ids"]["SS"])
+                elif kind == "RELEASED":
+                    released.add(key)
             if "LastEvaluatedKey" not in page:
-                return UserLedger(claims=claims, owners=owners, dead_requests=dead_requests)
+                return UserLedger(
+                    claims=claims,
+                    owners=owners,
+                    dead_requests=dead_requests,
+                    released_by_hand=frozenset(released),
+                )
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def transact(
@@ -112,9 +123,11 @@ class Ledger:
         claims: tuple[ClaimChange, ...],
         owner: OwnerChange | None,
         dead_requests: Mapping[str, frozenset[str]] | None = None,
+        released_by_hand: frozenset[str] = frozenset(),
     ) -> None:
         """Apply claim and owner changes atomically, each conditioned on the version read, and
-        add ``dead_requests`` (owner id -> RequestIds) to those owners' tombstones.
+        add ``dead_requests`` (owner id -> RequestIds) to those owners' tombstones, and mark the
+        owners in ``released_by_hand`` as released by an operator.
 
         Raises ``LedgerConflict`` when another writer changed an item since it was read.
         """
@@ -133,6 +146,19 @@ class Ledger:
                         "ExpressionAttributeValues": {
                             ":expires": {"N": str(int(time.time()) + TOMBSTONE_DAYS * 86_400)},
                             ":requests": {"SS": sorted(requests)},
+                        },
+                    }
+                }
+            )
+        for owner_id in sorted(released_by_hand):
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": pk},
+                            "sk": {"S": f"RELEASED#{owner_id}"},
+                            "released_at": {"N": str(int(time.time()))},
                         },
                     }
                 }

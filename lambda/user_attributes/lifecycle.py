@@ -306,6 +306,17 @@ class AttributeLifecycle:
             )
         return Outcome(sent_id)
 
+    def release_by_hand(self, owner: str, target: Target, deadline: Deadline) -> Plan | None:
+        """An operator's release of ``owner`` (``seed-users release --apply``): what a Delete
+        with our physical id does (release every claim, restore where it was the last owner,
+        declare its creating request dead), and a ledger mark that it was released by hand,
+        so that CloudFormation's next Update of that resource claims anew instead of being
+        refused. ``target`` is the owner's partition (pool and canonical username). Returns
+        the committed plan, or None when the ledger does not know the owner."""
+        return self._release(
+            owner, target, OnDelete.RESTORE, {}, deadline, id_names_partition=True, by_hand=True
+        )
+
     def _release(
         self,
         owner: str,
@@ -315,7 +326,8 @@ class AttributeLifecycle:
         deadline: Deadline,
         *,
         id_names_partition: bool,
-    ) -> None:
+        by_hand: bool = False,
+    ) -> Plan | None:
         """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
         owner), and declare the request that created it dead: a duplicate of that request
         (a Create, or a replacement's Update) delivered later claims nothing.
@@ -338,7 +350,7 @@ class AttributeLifecycle:
             ledger = self._ledger.query(canonical.user_pool_id, canonical.username)
         if owner not in ledger.owners:
             logger.info("owner %s: not in the ledger, nothing to release", owner[:12])
-            return
+            return None
         _, plan = self._commit(
             owner,
             canonical,
@@ -349,8 +361,10 @@ class AttributeLifecycle:
             ledger=ledger,
             write_cognito=user is not None,
             declare_dead=True,
+            by_hand=by_hand,
         )
-        _log_step("released", owner, plan)
+        _log_step("released by hand" if by_hand else "released", owner, plan)
+        return plan
 
     def _lookup(self, target: Target) -> tuple[CanonicalUser | None, CanonicalUser]:
         """The user (None if it or its pool no longer exists) and the identity its ledger
@@ -379,6 +393,7 @@ class AttributeLifecycle:
         request_id: str = "",
         origin: OwnerOrigin | None = None,
         owner_must_exist: bool = False,
+        by_hand: bool = False,
     ) -> tuple[UserLedger, Plan]:
         """Decide, put released attributes back, commit the ledger; when another stack's
         owner changed the ledger in between, read both again and retry. Returns the ledger as
@@ -420,7 +435,7 @@ class AttributeLifecycle:
                     # left to restore, and the release only has the ledger to settle.
                     logger.info("owner %s: the user is gone, nothing to restore", owner[:12])
                     write_cognito = False
-            if plan.changes_ledger or dead:
+            if plan.changes_ledger or dead or by_hand:
                 deadline.check()
                 try:
                     self._ledger.transact(
@@ -429,6 +444,7 @@ class AttributeLifecycle:
                         claims=plan.claims,
                         owner=plan.owner,
                         dead_requests=dead,
+                        released_by_hand=frozenset({owner}) if by_hand else frozenset(),
                     )
                 except LedgerConflict as error:
                     conflict = error

@@ -144,6 +144,10 @@ class UserLedger:
     dead_requests: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """owner id -> RequestIds of the Creates and Updates whose owner a Delete released: a
     duplicate delivery of one arrives after that Delete (same message group) and is refused."""
+    released_by_hand: frozenset[str] = frozenset()
+    """Owner ids an operator released by hand (``seed-users release --apply``), which restored
+    what they were the last to claim: the live values are originals again, so an Update that
+    carries our physical id for such an owner may claim anew (DESIGN 4)."""
 
 
 @dataclass(frozen=True)

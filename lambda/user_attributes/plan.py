@@ -111,6 +111,7 @@ class Plan:
             claims=claims,
             owners=owners,
             dead_requests=ledger.dead_requests,
+            released_by_hand=ledger.released_by_hand,
         )
 
 

@@ -46,13 +46,14 @@ def ledger_refusal(
     Only a step that would make ``owner`` new is refused: an owner the ledger already knows
     is the retry of a step that committed, and re-running it is idempotent.
     - ``owner_must_exist`` (an Update carrying our id for this owner): the ledger that recorded
-      its originals is gone, so live values are not originals.
+      its originals is gone, so live values are not originals; unless an operator released
+      this owner by hand, which restored the originals (the ledger says so).
     - ``request_id`` is dead: a Delete released the owner this request created; this delivery
       is a late duplicate that no later event would release.
     """
     if owner in ledger.owners or not desired:
         return None
-    if owner_must_exist:
+    if owner_must_exist and owner not in ledger.released_by_hand:
         return OwnerUnknown(
             f"owner {owner[:12]} unknown to ledger table {table_name} "
             "(replaced?): live values are not originals, nothing written; restore "
