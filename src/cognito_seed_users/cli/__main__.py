@@ -1,0 +1,7 @@
+"""``python -m cognito_seed_users.cli``: the same as the ``seed-users`` console script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
