@@ -4,7 +4,10 @@ Context ``seedUsersFile`` names another file (a relative path is relative to thi
 not to the working directory); context ``userPoolId`` replaces the file's top-level pool;
 ``placement`` (``auto``, ``inline`` or ``nested``) chooses where the users' resources go;
 ``updateQuotaShare`` (0.04 to 1, default 0.4) bounds the share of Cognito's UserUpdate quota
-the deploy uses.
+the deploy uses; ``reapply`` (1 to 128 printable characters, e.g. a timestamp) re-applies every
+declared value without changing a declaration: a value different from the last deploy's sends
+every seed resource an Update, which rewrites the values that drifted. The same value sends
+nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cognito_seed_users import (
     parse_seed_file,
 )
 from cognito_seed_users.cognito_user_attributes import pacing
+from cognito_seed_users.runtime_rules import reapply_token_problem
 from stacks import SeedUsersStack
 
 APP_DIR: Final = Path(__file__).resolve().parent
@@ -36,12 +40,14 @@ def main() -> int:
         seed_users, region = _read_seed_users(app)
         placement = _placement(app)
         share = _update_quota_share(app)
+        reapply_token = _reapply_token(app)
         SeedUsersStack(
             app,
             "CognitoSeedUsers",
             seed_users=seed_users,
             placement=placement,
             update_quota_share=share,
+            reapply_token=reapply_token,
             env=cdk.Environment(region=region),
         )
     except ValueError as error:  # SeedConfigError, or a declaration the constructs refuse
@@ -87,6 +93,18 @@ def _update_quota_share(app: cdk.App) -> float | None:
     except ValueError as error:
         raise SeedConfigError(f"context updateQuotaShare: {error}") from None
     return share
+
+
+def _reapply_token(app: cdk.App) -> str | None:
+    """Context ``reapply``: checked here so that a bad value names the context key, not the
+    first user's resource."""
+    token = _context_string(app, "reapply")
+    if token is None:
+        return None
+    problem = reapply_token_problem(token)
+    if problem is not None:
+        raise SeedConfigError(f"context reapply: {problem}")
+    return token
 
 
 def _context_string(app: cdk.App, key: str) -> str | None:

@@ -22,6 +22,9 @@ class SeedUsersStack(Stack):
     it says ``onDelete: retain``). An empty list restores all of them and keeps the provider
     for the next users; destroying the stack restores them too. The ledger table outlives the
     stack.
+
+    ``reapply_token`` goes to ``SeedUsers``: a token different from the last deploy's sends
+    every seed resource an Update that rewrites drifted values; the same token sends nothing.
     """
 
     def __init__(
@@ -32,6 +35,7 @@ class SeedUsersStack(Stack):
         seed_users: Sequence[SeedUser],
         placement: Placement = Placement.AUTO,
         update_quota_share: float | None = None,
+        reapply_token: str | None = None,
         **kwargs: Any,  # noqa: ANN401 - Stack's own keyword arguments, passed through
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -41,6 +45,7 @@ class SeedUsersStack(Stack):
             seed_users=seed_users,
             placement=placement,
             update_quota_share=update_quota_share,
+            reapply_token=reapply_token,
         )
         managed: dict[str, dict[str, list[str]]] = {}
         for user in seed_users:

@@ -26,6 +26,8 @@ MAX_USERNAME_LENGTH: Final = 128
 MAX_CLIENT_METADATA_ENTRIES: Final = 50
 MAX_CUSTOM_ATTRIBUTES: Final = 50
 """A user pool has at most 50 custom attributes (a Cognito quota)."""
+MAX_REAPPLY_TOKEN_LENGTH: Final = 128
+"""``ReapplyToken`` only has to differ from the previous deploy's (a timestamp, a commit id)."""
 
 STANDARD_ATTRIBUTES: Final = frozenset(
     {
@@ -67,6 +69,7 @@ _KNOWN_KEYS: Final = frozenset(
         "ClientMetadata",
         "OnDelete",
         "MarkContactsVerified",
+        "ReapplyToken",
     }
 )
 _POOL_ID: Final = re.compile(r"[\w-]+_[0-9a-zA-Z]+")
@@ -123,6 +126,12 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
     client_metadata = _parse_client_metadata(properties.get("ClientMetadata", {}), problems)
     on_delete = _parse_enum(properties, "OnDelete", OnDelete, OnDelete.RESTORE, problems)
     mark_verified = _parse_boolean(properties, "MarkContactsVerified", problems)
+    # ReapplyToken is checked and then dropped: it declares nothing. Changing it only makes
+    # CloudFormation send an Update, whose plan rewrites what is no longer live.
+    if "ReapplyToken" in properties:
+        token_problem = reapply_token_problem(properties["ReapplyToken"])
+        if token_problem:
+            problems.append(f"ReapplyToken: {token_problem}")
     if problems:
         raise InvalidDeclaration(problems)
     assert pool_id is not None and username is not None  # noqa: PT018 - narrowed by problems
@@ -137,6 +146,26 @@ def parse_properties(properties: Mapping[str, object]) -> Declaration:
         client_metadata=client_metadata,
         on_delete=on_delete,
     )
+
+
+def reapply_token_problem(token: object) -> str | None:
+    """Why ``token`` cannot be a ``ReapplyToken``, or None. Names no value.
+
+    The token carries no meaning: a new one changes the resource's properties, so
+    CloudFormation sends an Update, and an Update writes every declared value that is not live
+    (drift) while it claims and releases nothing. It is bounded and printable because it is
+    stored in the template and shown in CloudFormation's console.
+    """
+    if (
+        not isinstance(token, str)
+        or not 1 <= len(token) <= MAX_REAPPLY_TOKEN_LENGTH
+        or not token.isprintable()
+    ):
+        return (
+            f"must be a string of 1 to {MAX_REAPPLY_TOKEN_LENGTH} printable characters "
+            "(no control characters or line breaks)"
+        )
+    return None
 
 
 def attribute_name_problem(name: str) -> str | None:

@@ -153,10 +153,12 @@ def resource_properties(
     client_metadata: Mapping[str, str] | None = None,
     on_delete: OnDelete = OnDelete.RESTORE,
     mark_contacts_verified: bool = True,
+    reapply_token: str | None = None,
 ) -> dict[str, object]:
     """The ``Custom::CognitoUserAttributes`` properties of one declaration, as in the template.
 
-    Attributes are sorted by name, so reordering a declaration is not an update.
+    Attributes are sorted by name, so reordering a declaration is not an update. Optional
+    properties are left out at their defaults, so a new option changes no existing template.
     """
     properties: dict[str, object] = {
         "UserPoolId": user_pool_id,
@@ -178,6 +180,8 @@ def resource_properties(
         properties["ClientMetadata"] = dict(client_metadata)
     if not mark_contacts_verified:
         properties["MarkContactsVerified"] = "false"
+    if reapply_token is not None:
+        properties["ReapplyToken"] = reapply_token
     return properties
 
 
@@ -192,6 +196,10 @@ class CognitoUserAttributes(Construct):
       ones are restored, changed ones are set. A new pool or username is a replacement.
     - **Delete** restores the originals (attributes the user lacked are deleted again), or with
       ``OnDelete.RETAIN`` leaves the values in place.
+
+    Every Update also rewrites the declared values that changed outside CloudFormation (drift):
+    it writes whatever is not live, leaving the recorded originals alone. ``reapply_token``
+    forces such an Update without changing the declaration.
 
     The user itself is never created or deleted; it must exist when the stack deploys.
 
@@ -213,6 +221,7 @@ class CognitoUserAttributes(Construct):
         ledger: dynamodb.ITable | None = None,
         provider: CognitoUserAttributesProvider | None = None,
         logical_id: str | None = None,
+        reapply_token: str | None = None,
     ) -> None:
         """Declare ``attributes`` for ``username`` in ``user_pool``.
 
@@ -231,6 +240,14 @@ class CognitoUserAttributes(Construct):
             ``ledger`` must then be omitted.
         :param logical_id: the resource's CloudFormation logical id, instead of one derived from
             the construct path (``SeedUsers`` keeps a user's id whatever stack it lands in).
+        :param reapply_token: any string of 1 to 128 printable characters (a timestamp, a
+            commit id), sent as the ``ReapplyToken`` property. It declares nothing: a deploy
+            with a token different from the last one sends this resource an Update whose only
+            change is the token, which rewrites every declared value that drifted (changed
+            outside CloudFormation) and writes nothing else; originals and claims stay as they
+            are, and the physical id stays (no replacement). The same token as last time sends
+            no event at all. ``None`` (the default) leaves the property out of the template,
+            so adding it or taking it away later is one such Update too.
         :raises ValueError: if the declaration is one the provider would refuse (names, values,
             duplicates), as far as it is known at synth time.
         """
@@ -242,6 +259,7 @@ class CognitoUserAttributes(Construct):
             client_metadata=client_metadata,
             on_delete=on_delete,
             mark_contacts_verified=mark_contacts_verified,
+            reapply_token=reapply_token,
         )
         problem = declaration_problem(properties)
         if problem is not None:

@@ -39,6 +39,7 @@ class _Rules:
     parse_properties: Callable[[Mapping[str, object]], object]
     attribute_name_problem: Callable[[str], str | None]
     value_problem: Callable[[str, str], str | None]
+    reapply_token_problem: Callable[[object], str | None]
     invalid_declaration: type[Exception]
 
 
@@ -63,6 +64,13 @@ def value_problem(name: str, value: str) -> str | None:
     return _rules().value_problem(name, value)
 
 
+def reapply_token_problem(token: object) -> str | None:
+    """Why ``token`` cannot be a ``ReapplyToken``, or None (the function's own rule)."""
+    if isinstance(token, str) and is_deploy_time(token):
+        return None
+    return _rules().reapply_token_problem(token)
+
+
 def declaration_problem(properties: Mapping[str, object]) -> str | None:
     """Everything the Lambda would refuse in these custom resource properties, or None.
 
@@ -80,7 +88,11 @@ def declaration_problem(properties: Mapping[str, object]) -> str | None:
 
 def _checkable(properties: Mapping[str, object]) -> dict[str, object]:
     checkable = dict(properties)
-    for key, placeholder in (("UserPoolId", _PLACEHOLDER_POOL_ID), ("Username", _PLACEHOLDER)):
+    for key, placeholder in (
+        ("UserPoolId", _PLACEHOLDER_POOL_ID),
+        ("Username", _PLACEHOLDER),
+        ("ReapplyToken", _PLACEHOLDER),
+    ):
         if _deploy_time(checkable.get(key)):
             checkable[key] = placeholder
     attributes = checkable.get("UserAttributes")
@@ -123,6 +135,7 @@ def _rules() -> _Rules:
         parse_properties=properties.parse_properties,
         attribute_name_problem=properties.attribute_name_problem,
         value_problem=properties.value_problem,
+        reapply_token_problem=properties.reapply_token_problem,
         invalid_declaration=errors.InvalidDeclaration,
     )
 

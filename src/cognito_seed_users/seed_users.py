@@ -32,6 +32,7 @@ from .cognito_user_attributes import (
     CognitoUserAttributesProvider,
     resource_properties,
 )
+from .runtime_rules import reapply_token_problem
 from .seed_users_config import SeedUser
 
 MAX_INLINE_USERS: Final = 400
@@ -91,6 +92,9 @@ class SeedUsers(Construct):
     Removing a user from the list restores its original attributes on the next deploy (unless
     it says ``onDelete: retain``); so does an empty list for every user, and destroying the
     stack. With no users the provider (function, ledger) stays and nothing else is declared.
+
+    A new ``reapply_token`` sends every user's resource an Update that rewrites its drifted
+    values (``CognitoUserAttributes``); the same token as the previous deploy sends nothing.
     """
 
     def __init__(
@@ -103,6 +107,7 @@ class SeedUsers(Construct):
         shards: int = DEFAULT_SHARDS,
         ledger: dynamodb.ITable | None = None,
         update_quota_share: float | None = None,
+        reapply_token: str | None = None,
     ) -> None:
         """:param seed_users: the declarations (``parse_seed_users`` reads them from a file);
             each (pool, username) at most once, none to release every user.
@@ -113,12 +118,25 @@ class SeedUsers(Construct):
             creates one.
         :param update_quota_share: the share of Cognito's UserUpdate quota the stack's provider
             may use (default 0.4, i.e. 10 writes per second).
+        :param reapply_token: set as ``ReapplyToken`` on every user's resource (1 to 128
+            printable characters). Changing it from one deploy to the next sends an Update to
+            every resource, in the stack and in every shard, and each Update rewrites the
+            values that drifted from the declaration (nothing else is written, no original
+            or claim changes). An unchanged token sends no event; ``None`` (the default) leaves
+            the property out. The Updates are paced like any deploy's writes.
         :raises ValueError: a user declared twice, too many users for the placement, or a shard
             over CloudFormation's per-stack limits; the message says which option to change.
         """
         super().__init__(scope, construct_id)
         if not 1 <= shards <= MAX_SHARDS:
             raise ValueError(f"{self.node.path}: shards must be between 1 and {MAX_SHARDS}")
+        if reapply_token is not None:
+            # Checked once here rather than by the first user's resource: the token is not
+            # about any user, and an empty list declares no resource to check it.
+            problem = reapply_token_problem(reapply_token)
+            if problem is not None:
+                raise ValueError(f"{self.node.path}: reapply_token: {problem}")
+        self._reapply_token = reapply_token
         seen: set[tuple[str, str]] = set()
         for user in seed_users:
             key = (user.user_pool_id, user.username)
@@ -151,7 +169,7 @@ class SeedUsers(Construct):
         width = len(str(shards - 1))
         for shard in sorted(by_shard):
             members = by_shard[shard]
-            _check_shard(self.node.path, shard, shards, members)
+            _check_shard(self.node.path, shard, shards, members, reapply_token)
             nested = NestedStack(
                 self,
                 f"Shard{shard:0{width}d}",
@@ -175,6 +193,7 @@ class SeedUsers(Construct):
             on_delete=user.on_delete,
             provider=self.provider,
             logical_id=user_logical_id(user.user_pool_id, user.username),
+            reapply_token=self._reapply_token,
         )
 
     def _pool(self, pool_id: str) -> cognito.IUserPool:
@@ -197,13 +216,19 @@ def _resolve(placement: Placement, count: int, path: str) -> Placement:
     return placement
 
 
-def _check_shard(path: str, shard: int, shards: int, members: Sequence[SeedUser]) -> None:
+def _check_shard(
+    path: str,
+    shard: int,
+    shards: int,
+    members: Sequence[SeedUser],
+    reapply_token: str | None,
+) -> None:
     if len(members) > MAX_USERS_PER_SHARD:
         raise ValueError(
             f"{path}: shard {shard} of {shards} holds {len(members)} users (at most "
             f"{MAX_USERS_PER_SHARD} per nested stack); raise shards (this moves most users once)"
         )
-    size = sum(_estimated_bytes(user) for user in members)
+    size = sum(_estimated_bytes(user, reapply_token) for user in members)
     if size > MAX_SHARD_TEMPLATE_BYTES:
         raise ValueError(
             f"{path}: shard {shard} of {shards} would be a template of about {size} bytes "
@@ -211,12 +236,13 @@ def _check_shard(path: str, shard: int, shards: int, members: Sequence[SeedUser]
         )
 
 
-def _estimated_bytes(user: SeedUser) -> int:
+def _estimated_bytes(user: SeedUser, reapply_token: str | None) -> int:
     declared = resource_properties(
         user_pool_id=user.user_pool_id,
         username=user.username,
         attributes=user.attributes,
         client_metadata=user.client_metadata,
         on_delete=user.on_delete,
+        reapply_token=reapply_token,
     )
     return len(json.dumps(declared)) + _RESOURCE_OVERHEAD_BYTES

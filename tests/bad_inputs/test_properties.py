@@ -25,6 +25,10 @@ SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:seed/ci-bot-A
 NAME_CHARS = "may contain only letters, digits and _ : . -"
 USERNAME_RULE = "Username: must be 1 to 128 characters without spaces or control characters"
 ITEM_SHAPE = "must be an object with Name and either Value or ValueFrom"
+REAPPLY_TOKEN_RULE = (
+    "ReapplyToken: must be a string of 1 to 128 printable characters "
+    "(no control characters or line breaks)"
+)
 FULLWIDTH_EMAIL = "\uff45\uff4d\uff41\uff49\uff4c"
 """``email`` in fullwidth letters: a look-alike of a standard attribute name."""
 DROP = object()
@@ -370,6 +374,32 @@ ROWS = [
         ["UserAttributes[0] (custom:tenant_id).ValueFrom: must be an object of non-empty strings"],
         id="unresolved-intrinsic-in-reference",
     ),
+    # -- ReapplyToken: declares nothing, so only its shape is checked ---------------------------
+    pytest.param(
+        properties(ReapplyToken=20261205),
+        [REAPPLY_TOKEN_RULE],
+        id="reapply-token-a-number",
+    ),
+    pytest.param(
+        properties(ReapplyToken=""),
+        [REAPPLY_TOKEN_RULE],
+        id="reapply-token-empty",
+    ),
+    pytest.param(
+        properties(ReapplyToken=SECRET * 8 + "x"),
+        [REAPPLY_TOKEN_RULE],
+        id="reapply-token-129-characters",
+    ),
+    pytest.param(
+        properties(ReapplyToken=f"{SECRET}\nERROR forged log line"),
+        [REAPPLY_TOKEN_RULE],
+        id="newline-in-reapply-token",
+    ),
+    pytest.param(
+        properties(ReapplyToken={"Ref": "Token"}),
+        [REAPPLY_TOKEN_RULE],
+        id="unresolved-intrinsic-as-reapply-token",
+    ),
     # -- several problems: all named in one message --------------------------------------------
     pytest.param(
         properties(UserPoolId=DROP, Username=DROP, OnDelete="KEEP", Extra=SECRET),
@@ -463,3 +493,10 @@ def test_parser_fuzz_shaped_like_properties_raises_only_invalid_declaration(
     the parser's inner branches (items, references) see garbage too."""
     with contextlib.suppress(InvalidDeclaration):
         parse_properties(raw)
+
+
+@pytest.mark.parametrize("token", ["1", SECRET * 8, "2026-12-05T10:00:00Z", "commit 3f9a1c2"])
+def test_a_valid_reapply_token_declares_nothing(token: str) -> None:
+    """The longest token (128 characters) is accepted, and no token changes the declaration:
+    an Update whose only change is the token claims and releases nothing."""
+    assert parse_properties(properties(ReapplyToken=token)) == parse_properties(properties())
