@@ -8,7 +8,7 @@ PYTEST_WORKERS ?= 2
 # Node 20 works for jsii but makes it print an end-of-life banner on every synth.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup demo test test-matrix lint typecheck unit test-py313 synth bench clean
+.PHONY: setup demo test test-matrix test-wheel dist lint typecheck unit test-py313 synth bench clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,18 @@ test-matrix: setup
 	MATRIX_RUN=1 ERROR_MATRIX=full $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) \
 		tests/matrix tests/errors; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
+
+# The distribution as a consumer gets it (tests/wheel): build the sdist and the wheel, install
+# the wheel into a fresh venv outside the checkout, synthesize two consumer apps from a
+# temporary directory, and compare them with the checkout's build. One process: the tests share
+# one venv and print the wheel's figures in the summary.
+test-wheel: setup
+	WHEEL_RUN=1 $(BIN)/pytest -p no:cacheprovider tests/wheel $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$rc
+
+# The sdist and the wheel, into dist/.
+dist: setup
+	$(BIN)/python -m build --outdir dist .
 
 # -- The Lambda tier under the function's own runtime ------------------------------------------
 # The function runs on Lambda's python3.13 runtime, with the boto3 that runtime provides.
@@ -122,4 +134,4 @@ bench: setup
 	for script in benchmarks/*.py; do $(BIN)/python "$$script" || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(PY313_VENV) cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PY313_VENV) dist cdk.out node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -26,8 +26,12 @@ pytest_plugins = ["tests.leak_guard"]
 
 REGION = "eu-west-1"
 FIDELITY = pytest.StashKey[CognitoFidelity]()
-# The pool-configuration matrix runs in `make test-matrix` (CI), beyond `make test`'s budget.
-collect_ignore = [] if os.environ.get("MATRIX_RUN") else ["matrix"]
+# The pool-configuration matrix runs in `make test-matrix` (CI), beyond `make test`'s budget;
+# the wheel's consumer apps in `make test-wheel` (CI), which builds and installs the wheel.
+collect_ignore = [
+    *([] if os.environ.get("MATRIX_RUN") else ["matrix"]),
+    *([] if os.environ.get("WHEEL_RUN") else ["wheel"]),
+]
 
 # The jsii runtime prints an end-of-life banner for Node 20 (which works) on every synth.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

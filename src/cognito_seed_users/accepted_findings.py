@@ -1,12 +1,17 @@
-"""The cdk-nag (``AwsSolutionsChecks``) findings this project accepts, each with its reason.
+"""The cdk-nag (``AwsSolutionsChecks``) findings the provider accepts, each with its reason.
+
+The provider acknowledges them on its own resources, so an app that runs cdk-nag's
+AwsSolutions pack over these constructs sees no finding of theirs and needs no suppression
+list of its own; each acknowledgment carries its reason into the validation report. It uses
+only aws-cdk-lib's ``Validations`` API, so the library does not depend on cdk-nag.
 
 cdk-nag 3 is a CDK policy-validation plugin (``Validations.of(app).add_plugins(...)``; using it
 as an Aspect, as cdk-nag 2 was, fails with ``aspect.visit is not a function``). A finding is
 acknowledged with ``Validations.of(construct).acknowledge(Acknowledgment(id=..., reason=...))``
 where ``id`` is ``<pack>::<rule>[<finding>]``. An acknowledgment on a construct also covers
 its children, so every one here is made on the exact CloudFormation resource the finding names
-(never on a stack or a parent), and ``test_security`` checks that each was made there and is
-still needed.
+(never on a stack or a parent), and ``tests/infra/test_security.py`` checks that each was made
+there and is still needed.
 
 The resources are found through the provider's own properties (its functions, the worker
 role's ``DefaultPolicy``), not by path, so the list survives a change of stack layout.
@@ -16,14 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct, IConstruct
+from constructs import IConstruct
 
-from cognito_seed_users import CognitoUserAttributes, CognitoUserAttributesProvider
+if TYPE_CHECKING:
+    from .cognito_user_attributes import CognitoUserAttributesProvider
 
 PACK: Final = "AwsSolutions"
 
@@ -44,23 +50,23 @@ class Suppression:
 
 
 def _function_resources(provider: CognitoUserAttributesProvider) -> list[IConstruct]:
-    functions = [
-        function for function in provider.node.children if isinstance(function, lambda_.Function)
+    return [
+        resource
+        for function in provider.node.children
+        if isinstance(function, lambda_.Function)
+        for resource in _default_child(function)
     ]
-    assert len(functions) == 3, [function.node.path for function in functions]
-    return [_default_child(function) for function in functions]
 
 
 def _worker_default_policy(provider: CognitoUserAttributesProvider) -> list[IConstruct]:
     role = provider.worker.role
-    assert isinstance(role, iam.Role)
-    return [_default_child(role.node.find_child("DefaultPolicy"))]
+    policy = role.node.try_find_child("DefaultPolicy") if isinstance(role, iam.Role) else None
+    return _default_child(policy) if policy is not None else []
 
 
-def _default_child(construct: IConstruct) -> IConstruct:
+def _default_child(construct: IConstruct) -> list[IConstruct]:
     resource = construct.node.default_child
-    assert resource is not None
-    return resource
+    return [] if resource is None else [resource]
 
 
 SUPPRESSIONS: Final = (
@@ -91,26 +97,20 @@ SUPPRESSIONS: Final = (
 )
 
 
-def providers(scope: Construct) -> list[CognitoUserAttributesProvider]:
-    """Every distinct provider under ``scope`` (one per stack)."""
-    found: dict[str, CognitoUserAttributesProvider] = {}
-    for construct in scope.node.find_all():
-        if isinstance(construct, CognitoUserAttributes):
-            found.setdefault(construct.provider.node.path, construct.provider)
-    return list(found.values())
+def accepted_findings(
+    provider: CognitoUserAttributesProvider,
+) -> list[tuple[Suppression, IConstruct]]:
+    """Each accepted finding with the resource of ``provider`` it is acknowledged on."""
+    return [
+        (suppression, resource)
+        for suppression in SUPPRESSIONS
+        for resource in suppression.resources(provider)
+    ]
 
 
-def acknowledge_accepted_findings(scope: Construct) -> list[tuple[str, str]]:
-    """Acknowledge ``SUPPRESSIONS`` on every provider under ``scope``.
-
-    :returns: ``(acknowledged id, resource path)`` of every acknowledgment made.
-    """
-    made: list[tuple[str, str]] = []
-    for provider in providers(scope):
-        for suppression in SUPPRESSIONS:
-            for resource in suppression.resources(provider):
-                Validations.of(resource).acknowledge(
-                    Acknowledgment(id=suppression.acknowledged_id, reason=suppression.reason)
-                )
-                made.append((suppression.acknowledged_id, resource.node.path))
-    return made
+def acknowledge_accepted_findings(provider: CognitoUserAttributesProvider) -> None:
+    """Acknowledge every accepted finding on the exact resource of ``provider`` it names."""
+    for suppression, resource in accepted_findings(provider):
+        Validations.of(resource).acknowledge(
+            Acknowledgment(id=suppression.acknowledged_id, reason=suppression.reason)
+        )

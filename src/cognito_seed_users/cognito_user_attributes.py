@@ -22,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IValidation
 
+from .accepted_findings import acknowledge_accepted_findings
 from .lambda_bundle import lambda_code
 from .runtime_rules import declaration_problem, is_deploy_time
 from .secret_reference import SecretReference
@@ -562,6 +563,7 @@ class CognitoUserAttributesProvider(Construct):
         self._pool_policies: dict[str, _PoolPolicy] = {}
         self._pools_seen: dict[int, tuple[cognito.IUserPool, _PoolPolicy]] = {}
         self._secret_access = _SecretAccess(self, role)
+        acknowledge_accepted_findings(self)
 
     def _function(
         self,

@@ -48,8 +48,8 @@ from cfnlocal.seed_pool import create_user, create_user_pool
 
 LAMBDA_DIR: Final = Path(__file__).resolve().parents[2] / "lambda"
 WORKER_TIMEOUT_S: Final = 60.0
-"""``stacks.cognito_user_attributes.WORKER_TIMEOUT``, the timeout of the function running
-``index.handler`` (a test holds them equal)."""
+"""``cognito_seed_users.cognito_user_attributes.WORKER_TIMEOUT``, the timeout of the function
+running ``index.handler`` (a test holds them equal)."""
 LEDGER: Final = "ledger"
 LOGICAL: Final = "AliceAttributes"
 USERNAME: Final = "alice"

@@ -3,8 +3,8 @@
 Three stacks are synthesized in one app with cdk-nag's ``AwsSolutionsChecks`` plugin: the
 construct with its defaults (three users in two pools, its own ledger and key), the app's
 ``SeedUsersStack`` built from the repository's ``seed-users.yaml``, and the same users placed in
-nested stacks with write pacing on. The accepted findings and their reasons are in
-``tests/infra/nag_suppressions.py``.
+nested stacks with write pacing on. The provider acknowledges its accepted findings itself, with
+their reasons (``cognito_seed_users/accepted_findings.py``), so no suppression is added here.
 
 Every template of the assembly is checked (``*.template.json``: nested stacks too), so the
 assertions keep holding when the stacks are rearranged.
@@ -26,17 +26,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
 
 from cognito_seed_users import (
     CognitoUserAttributes,
+    CognitoUserAttributesProvider,
     OnDelete,
     Placement,
     deployment_region,
     load_seed_document,
     parse_seed_users,
 )
+from cognito_seed_users.accepted_findings import SUPPRESSIONS, accepted_findings
 from stacks import SeedUsersStack
-from tests.infra.nag_suppressions import SUPPRESSIONS, acknowledge_accepted_findings
 from tests.infra.support import (
     OTHER_POOL_ID,
     POOL_ID,
@@ -137,8 +139,21 @@ def nag_run(tmp_path_factory: pytest.TempPathFactory) -> NagRun:
         env=region,
     )
 
-    acknowledged = acknowledge_accepted_findings(app)
+    acknowledged = [
+        (suppression.acknowledged_id, resource.node.path)
+        for provider in providers(app)
+        for suppression, resource in accepted_findings(provider)
+    ]
     return NagRun(outdir, synth_with_nag(app, outdir), acknowledged)
+
+
+def providers(scope: Construct) -> list[CognitoUserAttributesProvider]:
+    """Every distinct provider under ``scope`` (one per stack)."""
+    found: dict[str, CognitoUserAttributesProvider] = {}
+    for construct in scope.node.find_all():
+        if isinstance(construct, CognitoUserAttributes):
+            found.setdefault(construct.provider.node.path, construct.provider)
+    return list(found.values())
 
 
 def _describe(violation: dict[str, Any]) -> list[str]:
