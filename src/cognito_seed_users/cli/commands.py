@@ -34,7 +34,10 @@ _UNREACHABLE: Final = frozenset(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``seed-users`` with ``argv`` (default: the process's arguments); the exit status."""
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as stop:  # --help (0), or a usage error already printed as one line (1)
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     try:
         report, changes = _run(args)
     except CliError as error:
