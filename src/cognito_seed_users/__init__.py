@@ -22,6 +22,7 @@ from .seed_users import (
     user_logical_id,
 )
 from .seed_users_config import (
+    SEED_USERS_SCHEMA,
     SeedConfigError,
     SeedFile,
     SeedUser,
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_INLINE_USERS",
     "MAX_USERS_PER_SHARD",
     "MAX_USER_POOLS",
+    "SEED_USERS_SCHEMA",
     "CognitoUserAttributes",
     "CognitoUserAttributesProvider",
     "OnDelete",

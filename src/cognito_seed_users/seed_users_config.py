@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import yaml
@@ -17,6 +18,16 @@ import yaml
 from .cognito_user_attributes import OnDelete, resource_properties
 from .runtime_rules import attribute_name_problem, declaration_problem, value_problem
 from .secret_reference import SecretReference
+
+SEED_USERS_SCHEMA: Final = Path(__file__).resolve().with_name("seed-users.schema.json")
+"""The seed-users file's JSON Schema (draft 2020-12), shipped in the package beside this module.
+
+Editors validate and complete a file with it (first line
+``# yaml-language-server: $schema=<path to this file>``). It states every rule of this parser
+that JSON Schema can express; the parser stays the authority (it also knows the ``userPoolId``
+context, case-insensitive duplicate names, repeated users, one Region per file and the custom
+attribute count, which the schema cannot check).
+"""
 
 _TOP_LEVEL_FIELDS: Final = ("userPoolId", "users")
 _USER_FIELDS: Final = ("username", "userPoolId", "attributes", "clientMetadata", "onDelete")
