@@ -374,7 +374,9 @@ def _undeclared_removals(
     return steps
 
 
-def report(steps: Sequence[UserPlan], *, reveal: bool, destroy: bool) -> Report:
+def report(
+    steps: Sequence[UserPlan], *, reveal: bool, destroy: bool, title: str = "seed-users plan"
+) -> Report:
     """The plan as JSON and as a table (values redacted unless ``reveal``)."""
     rows = []
     for step in steps:
@@ -411,7 +413,7 @@ def report(steps: Sequence[UserPlan], *, reveal: bool, destroy: bool) -> Report:
         ),
         tables=[
             TableData(
-                "seed-users plan" + (" --destroy" if destroy else ""),
+                title + (" --destroy" if destroy else ""),
                 ["User", "Action", "Attribute", "Now", "After", "Write", "Ledger"],
                 rows,
             )

@@ -115,7 +115,9 @@ def run(args: argparse.Namespace, reader: Reader, dynamodb: Any, secrets: Secret
             attributes=rows,
             changes_ledger=True,
         )
-    result = report([step], reveal=args.show_values, destroy=False)
+    result = report(
+        [step], reveal=args.show_values, destroy=False, title=f"seed-users release {owner}"
+    )
     document = {**result.document, "command": "release", "applied": False}
     if not args.apply:
         return Report(
