@@ -8,6 +8,11 @@ goes the way CloudFormation's does: to the front function from the built asset, 
 queue (a local model of SQS), to the worker, whose answer arrives over HTTPS. Prints each
 user's attributes at every step; exits 1 unless every user ends exactly as it began.
 
+The operator tool runs beside it, as an operator would run it against the account:
+``seed-users plan`` before the Create, ``seed-users drift`` after an attribute is edited out of
+band the way the Cognito console edits it (``AdminUpdateUserAttributes``), and
+``seed-users status`` after the Update and at the end. Its values stay redacted.
+
 Run: ``python -m cfnlocal.demo [--config seed-users.yaml] [--verbose]``
 """
 
@@ -24,7 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import yaml
@@ -35,6 +40,9 @@ from .cloudformation import LocalStack
 from .driver import Answer, CustomResourceDriver
 from .https_sink import ResponseSink
 from .seed_pool import create_user, create_user_pool, user_attributes
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_NAME = "CognitoSeedUsers"
@@ -76,12 +84,18 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["SSL_CERT_FILE"] = sink.ca_file
             stack = LocalStack.provision(first, sink, suffix="demo")
             driver = stack.driver
+            assert stack.ledger_table is not None
+            operator = _Operator(endpoint, stack.ledger_table)
+            operator.run("plan", "--config", str(args.config), "--user-pool-id", pool_id)
             failures = _run(
                 "Create",
                 driver,
                 lambda: [driver.create(logical, p) for logical, p in stack.template.items()],
             )
             snapshot("after Create")
+            edited = _edit_in_console(cognito, pool_id, config)
+            print(f"\nout of band: {edited} edited in the console (AdminUpdateUserAttributes)")
+            operator.run("drift")
             failures += _run(
                 "Update",
                 driver,
@@ -95,12 +109,14 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             )
             snapshot("after Update")
+            operator.run("status")
             failures += _run(
                 "Delete",
                 driver,
                 lambda: [driver.delete(logical) for logical in list(driver.resources)],
             )
             snapshot("after Delete")
+            operator.run("status")
 
     _print_table(snapshots)
     restored = snapshots["after Delete"] == snapshots["before"]
@@ -145,6 +161,49 @@ def _synth(config: Path, pool_id: str, outdir: Path) -> SynthesizedStack:
     }
     subprocess.run([sys.executable, str(ROOT / "app.py")], check=True, env=env, cwd=ROOT)
     return SynthesizedStack(outdir, STACK_NAME)
+
+
+class _Operator:
+    """Runs ``seed-users`` (``python -m cognito_seed_users.cli``) against the emulator."""
+
+    def __init__(self, endpoint: str, ledger_table: str) -> None:
+        self._access = ["--endpoint-url", endpoint, "--region", "eu-west-1"]
+        self._ledger = ["--ledger-table", ledger_table]
+
+    def run(self, command: str, *arguments: str) -> None:
+        argv = ["seed-users", command, *arguments]
+        print(f"\n$ {' '.join(argv)}")
+        env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+        result = subprocess.run(
+            [
+                sys.executable,
+                *("-m", "cognito_seed_users.cli", command, *arguments),
+                *self._access,
+                *self._ledger,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(result.stdout.rstrip())
+        if result.returncode != 0:
+            print(result.stderr.rstrip())
+            raise SystemExit(f"seed-users {command} failed with exit status {result.returncode}")
+
+
+def _edit_in_console(
+    cognito: CognitoIdentityProviderClient, pool_id: str, config: Mapping[str, Any]
+) -> str:
+    """Change the first user's first declared value as a console user would; names it."""
+    user = config["users"][0]
+    name = next(n for n, v in user["attributes"].items() if v is not None)
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username=user["username"],
+        UserAttributes=[{"Name": name, "Value": "edited-in-console"}],
+    )
+    return f"{user['username']} {name}"
 
 
 def _run(step: str, driver: CustomResourceDriver, send: Callable[[], list[Answer]]) -> int:
