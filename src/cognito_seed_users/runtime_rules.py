@@ -19,8 +19,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-from aws_cdk import Token
-
 from .function_asset import runtime_dir
 
 # Stand-ins for a pool id (a pool created in the same app) or other text known at deploy time.
@@ -49,7 +47,13 @@ def is_deploy_time(text: str) -> bool:
         return not any(marker in text for marker in _SECRET_DYNAMIC_REFERENCES)
     # Every string token carries one of these markers; asking jsii costs a round trip to Node,
     # which a synth of thousands of users would pay several times per user.
-    return any(marker in text for marker in _TOKEN_MARKERS) and Token.is_unresolved(text)
+    if not any(marker in text for marker in _TOKEN_MARKERS):
+        return False
+    # Imported here: without a marker no CDK token can be present, and the seed-file parser and
+    # the operator tool must not load the CDK (and the Node.js process jsii starts) for text.
+    from aws_cdk import Token  # noqa: PLC0415
+
+    return Token.is_unresolved(text)
 
 
 def attribute_name_problem(name: str) -> str | None:

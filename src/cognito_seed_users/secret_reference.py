@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final
-
-from aws_cdk import ArnFormat, Stack
-from constructs import IConstruct
+from typing import TYPE_CHECKING, Final
 
 from .runtime_rules import is_deploy_time
+
+if TYPE_CHECKING:
+    from constructs import IConstruct
 
 # Secrets Manager ends every secret's ARN with a hyphen and 6 random characters, which a
 # partial ARN (a name, or what ``Secret.from_secret_name_v2`` gives) lacks. CDK's
@@ -90,6 +90,10 @@ class SecretReference:
         name = str(self.parameter_name)
         if name.startswith("arn:"):
             return name
+        # Imported here: the seed-file parser and the operator tool build references without
+        # loading the CDK (and the Node.js process jsii starts); only a grant formats an ARN.
+        from aws_cdk import ArnFormat, Stack  # noqa: PLC0415
+
         return Stack.of(scope).format_arn(
             service="ssm",
             resource="parameter",

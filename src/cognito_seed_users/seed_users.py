@@ -15,9 +15,7 @@ in the provider's stack), so a Delete still has permission.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
@@ -27,18 +25,15 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from .cognito_user_attributes import (
-    CognitoUserAttributes,
-    CognitoUserAttributesProvider,
-    resource_properties,
-)
+from .cognito_user_attributes import CognitoUserAttributes, CognitoUserAttributesProvider
+from .logical_ids import DEFAULT_SHARDS, shard_of, user_construct_id, user_logical_id
+from .resource_properties import resource_properties
 from .runtime_rules import reapply_token_problem
 from .seed_users_config import SeedUser
 
 MAX_INLINE_USERS: Final = 400
 """``Placement.AUTO`` keeps at most this many users in the stack itself (CloudFormation allows
 500 resources per stack; the provider takes 8, the rest is headroom for the caller's own)."""
-DEFAULT_SHARDS: Final = 64
 MAX_SHARDS: Final = 256
 """The parent stack holds one ``AWS::CloudFormation::Stack`` per non-empty shard."""
 MAX_USERS_PER_SHARD: Final = 450
@@ -64,24 +59,6 @@ class Placement(StrEnum):
     """Every user in the stack that holds ``SeedUsers`` (at most ``MAX_INLINE_USERS``)."""
     NESTED = "nested"
     """Every user in the nested stack of its hash shard (``shard_of``)."""
-
-
-def shard_of(user_pool_id: str, username: str, shards: int = DEFAULT_SHARDS) -> int:
-    """The shard of a user: a hash of its pool and username, independent of every other user."""
-    digest = hashlib.sha256(f"{user_pool_id}/{username}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % shards
-
-
-def user_construct_id(user_pool_id: str, username: str) -> str:
-    """Stable while the user's pool and name are; the digest keeps look-alike names apart."""
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", username).strip("-")[:40]
-    digest = hashlib.sha256(f"{user_pool_id}/{username}".encode()).hexdigest()[:8]
-    return f"User-{readable}-{digest}"
-
-
-def user_logical_id(user_pool_id: str, username: str) -> str:
-    """The user's CloudFormation logical id, the same in the stack and in any shard."""
-    return re.sub(r"[^A-Za-z0-9]", "", user_construct_id(user_pool_id, username))
 
 
 class SeedUsers(Construct):

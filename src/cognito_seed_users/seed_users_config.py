@@ -15,7 +15,7 @@ from typing import Final
 
 import yaml
 
-from .cognito_user_attributes import OnDelete, resource_properties
+from .resource_properties import OnDelete, resource_properties
 from .runtime_rules import attribute_name_problem, declaration_problem, value_problem
 from .secret_reference import SecretReference
 

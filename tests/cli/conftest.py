@@ -31,8 +31,8 @@ from cfnlocal.events import stack_id as new_stack_id
 from cfnlocal.seed_pool import create_ledger_table, create_user, create_user_pool
 from cognito_seed_users.cli import main
 from cognito_seed_users.cli.output import SCHEMA_PATH
-from cognito_seed_users.cognito_user_attributes import resource_properties
-from cognito_seed_users.seed_users import user_logical_id
+from cognito_seed_users.logical_ids import user_logical_id
+from cognito_seed_users.resource_properties import resource_properties
 from tests.leak_guard import DECLARED, METADATA, LeakGuard
 
 LEDGER = "seed-users-ledger"

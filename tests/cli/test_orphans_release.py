@@ -11,7 +11,7 @@ from user_attributes.model import OwnerOrigin
 
 from cfnlocal.seed_pool import user_attributes
 from cognito_seed_users.cli.orphans import ResourceState, StackState, verdict
-from cognito_seed_users.seed_users import user_logical_id
+from cognito_seed_users.logical_ids import user_logical_id
 
 from .conftest import ALICE, BOB, STACK, revealed
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cognito_seed_users.cognito_user_attributes import resource_properties
-from cognito_seed_users.seed_users import user_logical_id
+from cognito_seed_users.logical_ids import user_logical_id
+from cognito_seed_users.resource_properties import resource_properties
 
 from .conftest import ALICE, BOB, LEDGER, STACK, revealed
 

@@ -24,8 +24,8 @@ from user_attributes.errors import InvalidDeclaration
 from user_attributes.model import Declaration
 from user_attributes.properties import parse_properties
 
-from ..cognito_user_attributes import resource_properties
-from ..seed_users import user_logical_id
+from ..logical_ids import user_logical_id
+from ..resource_properties import resource_properties
 from ..seed_users_config import SeedConfigError, load_seed_document, parse_seed_file
 from .errors import CliError
 
