@@ -300,6 +300,32 @@ def test_fresh_venv_has_neither_crhelper_nor_cdk_nag_nor_the_checkout(
     assert importable_after_install == dict.fromkeys(PROBED, False)
 
 
+def test_the_wheel_installs_the_seed_users_command_running_the_functions_code(
+    fresh_python: Path,
+) -> None:
+    """The console script runs from the wheel alone: it loads the function's ``user_attributes``
+    from the wheel's ``lambda_asset`` and gets as far as the (closed) endpoint."""
+    command = fresh_python.parent / "seed-users"
+    arguments = [str(command), "status", "--ledger-table", "ledger", "--region", "eu-west-1"]
+    result = subprocess.run(
+        [*arguments, "--endpoint-url", "http://127.0.0.1:9"],
+        cwd=fresh_python.parent,
+        env={
+            "PATH": os.environ["PATH"],
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("seed-users: error: ")
+    assert "cannot reach AWS at http://127.0.0.1:9" in line
+
+
 @pytest.mark.parametrize("name", sorted(CONSUMERS))
 def test_consumer_from_the_wheel_declares_its_custom_resources_and_asset(
     name: str, wheel_synths: dict[str, dict[str, Any]]
