@@ -7,37 +7,21 @@ Each row is a subprocess (CDK_CONTEXT_JSON, CDK_OUTDIR), like the CDK CLI's.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.infra.support import run_app
 
 
 def synth(tmp_path: Path, text: str | None, **context: object) -> subprocess.CompletedProcess[str]:
-    cdk_context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
     if text is not None:
         path = tmp_path / "users.yaml"
         path.write_text(text, encoding="utf-8")
         context["seedUsersFile"] = str(path)
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **context}),
-    }
-    return subprocess.run(
-        [sys.executable, str(REPO / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    return run_app(tmp_path / "cdk.out", context, cwd=tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +118,24 @@ def render(value: Any, pseudo: dict[str, str]) -> Any:
 def iam_chars(document: object, pseudo: dict[str, str]) -> int:
     """The characters IAM counts in a policy document: white space is not counted."""
     return len(re.sub(r"\s", "", json.dumps(render(document, pseudo))))
+
+
+def run_app(
+    outdir: Path, context: dict[str, object], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``app.py`` as `cdk synth` runs it: a subprocess, context in ``CDK_CONTEXT_JSON``."""
+    cdk_json = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps({**cdk_json, **context}),
+    }
+    return subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )

@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.infra.support import REPO, lint_problems
-
-
-def run_app(outdir: Path, context: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    cdk_json = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(outdir),
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_json, **context}),
-    }
-    return subprocess.run(
-        [sys.executable, str(REPO / "app.py")],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+from tests.infra.support import lint_problems, run_app
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,6 @@ property is absent, so existing stacks see no change."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,7 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from cognito_seed_users import CognitoUserAttributes, Placement, SeedUser, SeedUsers
 from stacks import SeedUsersStack
-from tests.infra.support import OTHER_POOL_ID, POOL_ID, REPO, cdk_app
+from tests.infra.support import OTHER_POOL_ID, POOL_ID, cdk_app, run_app
 
 RESOURCE_TYPE = "Custom::CognitoUserAttributes"
 TOKEN = "2026-12-05T10:00:00Z"
@@ -157,26 +154,8 @@ def test_a_bad_token_is_refused_at_synth(tmp_path: Path, token: str):
 # -- app.py, as `cdk synth -c reapply=...` runs it --------------------------------------------
 
 
-def run_app(tmp_path: Path, **context: object) -> subprocess.CompletedProcess[str]:
-    cdk_context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
-        "CDK_CONTEXT_JSON": json.dumps({**cdk_context, **context}),
-    }
-    return subprocess.run(
-        [sys.executable, str(REPO / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-
-
 def test_context_reapply_reaches_every_seed_resource(tmp_path: Path):
-    result = run_app(tmp_path, reapply="deploy-7")
+    result = run_app(tmp_path / "cdk.out", {"reapply": "deploy-7"}, cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     template = json.loads((tmp_path / "cdk.out" / "CognitoSeedUsers.template.json").read_text())
@@ -197,7 +176,7 @@ def test_context_reapply_reaches_every_seed_resource(tmp_path: Path):
 def test_a_bad_reapply_context_fails_synth_with_one_line(
     tmp_path: Path, value: object, message: str
 ):
-    result = run_app(tmp_path, reapply=value)
+    result = run_app(tmp_path / "cdk.out", {"reapply": value}, cwd=tmp_path)
 
     assert result.returncode == 1
     assert result.stdout == ""

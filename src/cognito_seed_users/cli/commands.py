@@ -84,4 +84,4 @@ def _run(args: argparse.Namespace) -> tuple[Report, bool]:
             args, reader, lambda: orphans.CloudFormationReader(clients.cloudformation)
         )
     secrets = SecretReader(clients.secretsmanager, clients.ssm)
-    return release.run(args, reader, clients.dynamodb, secrets), False
+    return release.run(args, reader, secrets), False

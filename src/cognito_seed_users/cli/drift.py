@@ -61,11 +61,7 @@ def find_drift(ledger: UserLedger, live: Mapping[str, str] | None) -> list[Drift
 
 def run(args: argparse.Namespace, reader: Reader) -> tuple[Report, bool]:
     targets = select(reader.partitions(), username=args.user, user_pool_id=args.user_pool_id)
-    ledgers = reader.map(
-        targets,
-        lambda target: reader.ledger.query(target.user_pool_id, target.username),
-        label="reading ledger",
-    )
+    ledgers = reader.ledgers(targets)
     chosen = [
         (target, ledger)
         for target, ledger in zip(targets, ledgers, strict=True)

@@ -121,11 +121,7 @@ def run(
     cloudformation: Callable[[], CloudFormationReader],
 ) -> tuple[Report, bool]:
     targets = reader.partitions()
-    ledgers = reader.map(
-        targets,
-        lambda target: reader.ledger.query(target.user_pool_id, target.username),
-        label="reading ledger",
-    )
+    ledgers = reader.ledgers(targets)
     owners: list[tuple[Target, str, OwnerOrigin]] = [
         (target, owner, record.origin)
         for target, ledger in zip(targets, ledgers, strict=True)

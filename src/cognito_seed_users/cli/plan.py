@@ -338,11 +338,7 @@ def _undeclared_removals(
 ) -> list[UserPlan]:
     """Removals on users no declaration names any more: the ledger's other partitions."""
     others = [target for target in reader.partitions() if target not in seen]
-    ledgers = reader.map(
-        others,
-        lambda target: reader.ledger.query(target.user_pool_id, target.username),
-        label="reading ledger",
-    )
+    ledgers = reader.ledgers(others)
     found = [
         (target, ledger)
         for target, ledger in zip(others, ledgers, strict=True)

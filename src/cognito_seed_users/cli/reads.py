@@ -91,11 +91,28 @@ class Reader:
         A Scan that projects only the key: the items themselves are read per partition by
         ``Ledger.query``, the function's own reader of the ledger format.
         """
-        keys: set[str] = set()
+        keys = {item["pk"]["S"] for item in self.scan_keys()}
+        targets = (partition_target(key) for key in sorted(keys))
+        return [target for target in targets if target is not None]
+
+    def ledgers(self, targets: Sequence[Target]) -> list[UserLedger]:
+        """Each target's ledger partition (``Ledger.query``), in order."""
+        return self.map(
+            targets,
+            lambda target: self.ledger.query(target.user_pool_id, target.username),
+            label="reading ledger",
+        )
+
+    def scan_keys(self, sort_key_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """The keys (``pk``, ``sk``) of every ledger item, or of those whose sort key starts
+        with ``sort_key_prefix``: a Scan that projects only keys, page after page."""
         request: dict[str, Any] = {
             "TableName": self.ledger.table_name,
-            "ProjectionExpression": "pk",
+            "ProjectionExpression": "pk, sk",
         }
+        if sort_key_prefix is not None:
+            request["FilterExpression"] = "begins_with(sk, :prefix)"
+            request["ExpressionAttributeValues"] = {":prefix": {"S": sort_key_prefix}}
         while True:
             try:
                 page = self._dynamodb.scan(**request)
@@ -108,12 +125,10 @@ class Reader:
                 raise AwsCallFailed("DynamoDB Scan", error_code(error)) from None
             except BotoCoreError as error:
                 raise AwsCallFailed("DynamoDB Scan", type(error).__name__) from None
-            keys.update(item["pk"]["S"] for item in page.get("Items", []))
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
-                break
+                return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        targets = (partition_target(key) for key in sorted(keys))
-        return [target for target in targets if target is not None]
 
     def map(self, items: Sequence[T], work: Callable[[T], R], *, label: str) -> list[R]:
         """``work`` over ``items`` on ``workers`` threads, results in order; the first error

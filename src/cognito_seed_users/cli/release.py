@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import re
 import time
-from typing import Any, Final
+from typing import Final
 
-from botocore.exceptions import BotoCoreError, ClientError
-from user_attributes.aws_clients import error_code
-from user_attributes.errors import AwsCallFailed, UserNotFound
+from user_attributes.errors import UserNotFound
 from user_attributes.invocation import Deadline
 from user_attributes.lifecycle import AttributeLifecycle
 from user_attributes.model import OnDelete, Target
@@ -38,7 +36,7 @@ RELEASE_SECONDS: Final = 300
 """The release's deadline: ample for one user's few calls, and a bound if AWS hangs."""
 
 
-def find_owner(reader: Reader, dynamodb: Any, prefix: str) -> tuple[str, Target]:  # noqa: ANN401
+def find_owner(reader: Reader, prefix: str) -> tuple[str, Target]:
     """The owner id ``prefix`` names and its ledger partition.
 
     One Scan filtered on the owner records' sort key (``OWNER#<id>``), projecting only keys;
@@ -49,32 +47,11 @@ def find_owner(reader: Reader, dynamodb: Any, prefix: str) -> tuple[str, Target]
             f"owner {prefix[:40]!r}: not an owner id (at least {MIN_PREFIX} of the 32 hex "
             "digits `status` and `orphans` print)"
         )
-    request: dict[str, Any] = {
-        "TableName": reader.ledger.table_name,
-        "ProjectionExpression": "pk, sk",
-        "FilterExpression": "begins_with(sk, :owner)",
-        "ExpressionAttributeValues": {":owner": {"S": f"OWNER#{prefix}"}},
-    }
     found: set[tuple[str, Target]] = set()
-    while True:
-        try:
-            page = dynamodb.scan(**request)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                raise CliError(
-                    f"ledger table {reader.ledger.table_name} not found (check --ledger-table "
-                    "and --region)"
-                ) from None
-            raise AwsCallFailed("DynamoDB Scan", error_code(error)) from None
-        except BotoCoreError as error:
-            raise AwsCallFailed("DynamoDB Scan", type(error).__name__) from None
-        for item in page.get("Items", []):
-            target = partition_target(item["pk"]["S"])
-            if target is not None:
-                found.add((item["sk"]["S"].partition("#")[2], target))
-        if "LastEvaluatedKey" not in page:
-            break
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for item in reader.scan_keys(f"OWNER#{prefix}"):
+        target = partition_target(item["pk"]["S"])
+        if target is not None:
+            found.add((item["sk"]["S"].partition("#")[2], target))
     if not found:
         raise CliError(f"owner {prefix}: not in ledger table {reader.ledger.table_name}")
     if len(found) > 1:
@@ -82,8 +59,8 @@ def find_owner(reader: Reader, dynamodb: Any, prefix: str) -> tuple[str, Target]
     return found.pop()
 
 
-def run(args: argparse.Namespace, reader: Reader, dynamodb: Any, secrets: SecretReader) -> Report:  # noqa: ANN401
-    owner, target = find_owner(reader, dynamodb, args.owner)
+def run(args: argparse.Namespace, reader: Reader, secrets: SecretReader) -> Report:
+    owner, target = find_owner(reader, args.owner)
     ledger = reader.ledger.query(target.user_pool_id, target.username)
     record = ledger.owners.get(owner)
     if record is None:

@@ -47,11 +47,7 @@ def run(args: argparse.Namespace, reader: Reader) -> Report:
             f"user {args.user} is not in ledger table {reader.ledger.table_name} (give the "
             "canonical username; an alias is not a ledger key)"
         )
-    ledgers = reader.map(
-        targets,
-        lambda target: reader.ledger.query(target.user_pool_id, target.username),
-        label="reading ledger",
-    )
+    ledgers = reader.ledgers(targets)
     reveal = args.show_values
     users = []
     claim_rows: list[list[str]] = []
