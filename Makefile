@@ -67,7 +67,7 @@ PY313_VENV := .venv-py313
 PY313_BIN := $(PY313_VENV)/bin
 PY313_STAMP := $(PY313_VENV)/.installed
 PY313_CONSTRAINTS := constraints/lambda-py313.txt
-PY313_TESTS := tests/core tests/adapters tests/handler tests/lifecycle/test_crash_points.py \
+PY313_TESTS := tests/core tests/adapters tests/handler tests/cli/handler tests/lifecycle/test_crash_points.py \
 	tests/lifecycle/test_awslambdaric_lifecycle.py
 PYENV_ROOT ?= $(HOME)/.pyenv
 # Test-only requirements: everything in requirements-dev.txt except boto3 (pinned apart) and

@@ -241,6 +241,19 @@ def test_tombstone_accumulates_dead_requests(ledger):
     assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1", "r2"})}
 
 
+def test_release_by_hand_mark_round_trips_without_expiry(ledger, client):
+    ledger.transact(POOL, USER, claims=(), owner=None, released_by_hand=frozenset({O1}))
+
+    assert ledger.query(POOL, USER).released_by_hand == frozenset({O1})
+    item = client.get_item(
+        TableName=TABLE,
+        Key={"pk": {"S": partition_key(POOL, USER)}, "sk": {"S": f"RELEASED#{O1}"}},
+    )["Item"]
+    # CloudFormation may send the released owner's next Update at any time: no TTL.
+    assert "expires_at" not in item
+    assert abs(int(item["released_at"]["N"]) - time.time()) < 60
+
+
 def test_tombstone_written_by_an_earlier_version_stays_readable(ledger, client):
     """Earlier versions kept a time window (``until_ms``) and wrote tombstones without
     requests; only the requests matter now."""

@@ -16,6 +16,7 @@ KNOWN = UserLedger(
     claims={"nickname": Claim("x", {O1: OwnerValue("v", 1)}, 1)}, owners={O1: RECORD}
 )
 DEAD = UserLedger(dead_requests={O1: frozenset({"r1"})})
+RELEASED = UserLedger(released_by_hand=frozenset({O1}))
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,7 @@ DEAD = UserLedger(dead_requests={O1: frozenset({"r1"})})
         pytest.param(KNOWN, {"nickname": "v"}, "r1", False, None, id="redelivery-finds-claims"),
         pytest.param(KNOWN, {"nickname": "v"}, "r1", True, None, id="update-known-owner"),
         pytest.param(UserLedger(), {"nickname": "v"}, "r1", True, OwnerUnknown, id="ledger-lost"),
+        pytest.param(RELEASED, {"nickname": "v"}, "r2", True, None, id="released-by-hand"),
         pytest.param(DEAD, {"nickname": "v"}, "r1", False, CreateRefused, id="late-duplicate"),
         pytest.param(DEAD, {"nickname": "v"}, "r2", False, None, id="new-request-after-delete"),
         pytest.param(DEAD, None, "r1", False, None, id="release-never-refused"),
