@@ -267,6 +267,32 @@ def test_sdist_holds_what_the_wheel_is_built_from(built: Built) -> None:
     assert not [name for name in names if name.startswith(("tests/", "cfnlocal/"))]
 
 
+def test_a_git_url_builds_a_wheel_with_the_same_files(
+    wheel_names: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``pip install "cognito-seed-users @ git+<url>"`` (the README's second way in) builds the
+    wheel from a clone of the committed HEAD, with the build hook: the same files come out."""
+    outdir = tmp_path_factory.mktemp("git-wheel")
+    requirement = f"cognito-seed-users @ git+file://{REPO}"
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(outdir),
+            requirement,
+        ],
+        cwd=outdir,
+    )
+    [wheel] = outdir.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert sorted(archive.namelist()) == sorted(wheel_names)
+
+
 def _version() -> str:
     text = (REPO / "src" / PACKAGE / "__init__.py").read_text(encoding="utf-8")
     [line] = [line for line in text.splitlines() if line.startswith("__version__")]
