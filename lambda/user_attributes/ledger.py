@@ -32,11 +32,13 @@ from .aws_clients import error_code
 from .errors import AwsCallFailed, LedgerConflict
 from .model import (
     ABSENT,
+    NO_MARKS,
     Claim,
     Declared,
     OwnerOrigin,
     OwnerRecord,
     OwnerValue,
+    ReleaseMarks,
     SecretRef,
     SecretSource,
     UserLedger,
@@ -122,12 +124,11 @@ class Ledger:
         *,
         claims: tuple[ClaimChange, ...],
         owner: OwnerChange | None,
-        dead_requests: Mapping[str, frozenset[str]] | None = None,
-        released_by_hand: frozenset[str] = frozenset(),
+        marks: ReleaseMarks = NO_MARKS,
     ) -> None:
-        """Apply claim and owner changes atomically, each conditioned on the version read, and
-        add ``dead_requests`` (owner id -> RequestIds) to those owners' tombstones, and mark the
-        owners in ``released_by_hand`` as released by an operator.
+        """Apply claim and owner changes atomically, each conditioned on the version read, with
+        a release's ``marks``: its dead requests (owner id -> RequestIds) added to those owners'
+        tombstones, and the owners it released by hand marked as such.
 
         Raises ``LedgerConflict`` when another writer changed an item since it was read.
         """
@@ -135,7 +136,7 @@ class Ledger:
         items: list[TransactWriteItemTypeDef] = [self._claim_item(pk, change) for change in claims]
         if owner is not None:
             items.append(self._owner_item(pk, owner))
-        for owner_id, requests in sorted((dead_requests or {}).items()):
+        for owner_id, requests in sorted(marks.dead_requests.items()):
             items.append(
                 {
                     "Update": {
@@ -150,7 +151,7 @@ class Ledger:
                     }
                 }
             )
-        for owner_id in sorted(released_by_hand):
+        for owner_id in sorted(marks.released_by_hand):
             items.append(
                 {
                     "Put": {

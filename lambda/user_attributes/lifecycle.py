@@ -314,7 +314,13 @@ class AttributeLifecycle:
         refused. ``target`` is the owner's partition (pool and canonical username). Returns
         the committed plan, or None when the ledger does not know the owner."""
         return self._release(
-            owner, target, OnDelete.RESTORE, {}, deadline, id_names_partition=True, by_hand=True
+            owner,
+            target,
+            OnDelete.RESTORE,
+            {},
+            deadline,
+            id_names_partition=True,
+            release=steps.Release.BY_HAND,
         )
 
     def _release(
@@ -326,7 +332,7 @@ class AttributeLifecycle:
         deadline: Deadline,
         *,
         id_names_partition: bool,
-        by_hand: bool = False,
+        release: steps.Release = steps.Release.CLOUDFORMATION,
     ) -> Plan | None:
         """Release every claim ``owner`` holds on ``target``'s user (restoring as the last
         owner), and declare the request that created it dead: a duplicate of that request
@@ -360,10 +366,9 @@ class AttributeLifecycle:
             client_metadata=client_metadata,
             ledger=ledger,
             write_cognito=user is not None,
-            declare_dead=True,
-            by_hand=by_hand,
+            release=release,
         )
-        _log_step("released by hand" if by_hand else "released", owner, plan)
+        _log_step(release.value, owner, plan)
         return plan
 
     def _lookup(self, target: Target) -> tuple[CanonicalUser | None, CanonicalUser]:
@@ -389,11 +394,10 @@ class AttributeLifecycle:
         secrets: dict[SecretRef, str] | None = None,
         ledger: UserLedger | None = None,
         write_cognito: bool = True,
-        declare_dead: bool = False,
+        release: steps.Release | None = None,
         request_id: str = "",
         origin: OwnerOrigin | None = None,
         owner_must_exist: bool = False,
-        by_hand: bool = False,
     ) -> tuple[UserLedger, Plan]:
         """Decide, put released attributes back, commit the ledger; when another stack's
         owner changed the ledger in between, read both again and retry. Returns the ledger as
@@ -424,7 +428,7 @@ class AttributeLifecycle:
                 request_id=request_id,
                 origin=origin,
             )
-            dead = steps.dead_requests(owner, ledger.owners.get(owner)) if declare_dead else {}
+            marks = steps.release_marks(owner, ledger.owners.get(owner), release)
             if write_cognito:
                 try:
                     self._write(user, plan.release_writes, client_metadata, deadline)
@@ -435,7 +439,7 @@ class AttributeLifecycle:
                     # left to restore, and the release only has the ledger to settle.
                     logger.info("owner %s: the user is gone, nothing to restore", owner[:12])
                     write_cognito = False
-            if plan.changes_ledger or dead or by_hand:
+            if plan.changes_ledger or marks:
                 deadline.check()
                 try:
                     self._ledger.transact(
@@ -443,8 +447,7 @@ class AttributeLifecycle:
                         user.username,
                         claims=plan.claims,
                         owner=plan.owner,
-                        dead_requests=dead,
-                        released_by_hand=frozenset({owner}) if by_hand else frozenset(),
+                        marks=marks,
                     )
                 except LedgerConflict as error:
                     conflict = error

@@ -136,6 +136,21 @@ class OwnerRecord:
 
 
 @dataclass(frozen=True)
+class ReleaseMarks:
+    """What the ledger records beside a release, in the same transaction: the requests it
+    declares dead (owner id -> RequestIds), and the owners an operator released by hand."""
+
+    dead_requests: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    released_by_hand: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.dead_requests or self.released_by_hand)
+
+
+NO_MARKS: Final = ReleaseMarks()
+
+
+@dataclass(frozen=True)
 class UserLedger:
     """Everything the ledger holds for one (pool, canonical user), read in one query."""
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 from .errors import CreateRefused, OwnerUnknown, UserAttributesError
 from .identity import PhysicalId, owner_id
 from .invocation import lenient_target
-from .model import Declared, OwnerRecord, Target, UserLedger
+from .model import NO_MARKS, Declared, OwnerRecord, ReleaseMarks, Target, UserLedger
 
 
 def region_refusal(user_pool_id: str, function_region: str | None) -> str | None:
@@ -72,6 +73,26 @@ def dead_requests(owner: str, record: OwnerRecord | None) -> dict[str, frozenset
     if record is None or not record.created_by:
         return {}
     return {owner: frozenset({record.created_by})}
+
+
+class Release(Enum):
+    """Who releases an owner: CloudFormation (a Delete, or the rollback of a failed
+    replacement), or an operator by hand (``seed-users release --apply``)."""
+
+    CLOUDFORMATION = "released"
+    BY_HAND = "released by hand"
+
+
+def release_marks(owner: str, record: OwnerRecord | None, release: Release | None) -> ReleaseMarks:
+    """Every release declares the owner's creating request dead (``dead_requests``); one by hand
+    also marks the owner, so that CloudFormation's next Update carrying our id for it claims
+    anew (the release restored the originals) instead of being refused as an unknown owner."""
+    if release is None:
+        return NO_MARKS
+    return ReleaseMarks(
+        dead_requests=dead_requests(owner, record),
+        released_by_hand=frozenset({owner}) if release is Release.BY_HAND else frozenset(),
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from user_attributes.model import (
     OwnerOrigin,
     OwnerRecord,
     OwnerValue,
+    ReleaseMarks,
     SecretRef,
     SecretSource,
     UserLedger,
@@ -223,7 +224,7 @@ def test_one_failed_condition_writes_nothing_of_the_transaction(ledger):
 
 
 def test_tombstone_round_trips_with_a_ttl(ledger, client):
-    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r1"})})
+    ledger.transact(POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r1"})}))
 
     assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1"})}
     item = client.get_item(
@@ -235,14 +236,16 @@ def test_tombstone_round_trips_with_a_ttl(ledger, client):
 
 
 def test_tombstone_accumulates_dead_requests(ledger):
-    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r1"})})
-    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r2"})})
+    ledger.transact(POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r1"})}))
+    ledger.transact(POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r2"})}))
 
     assert ledger.query(POOL, USER).dead_requests == {O1: frozenset({"r1", "r2"})}
 
 
 def test_release_by_hand_mark_round_trips_without_expiry(ledger, client):
-    ledger.transact(POOL, USER, claims=(), owner=None, released_by_hand=frozenset({O1}))
+    ledger.transact(
+        POOL, USER, claims=(), owner=None, marks=ReleaseMarks(released_by_hand=frozenset({O1}))
+    )
 
     assert ledger.query(POOL, USER).released_by_hand == frozenset({O1})
     item = client.get_item(
@@ -279,9 +282,9 @@ def test_query_reads_only_this_users_partition(ledger):
     theirs = {"nickname": Claim("x", {O2: OwnerValue("theirs", 1)}, 1)}
     put(ledger, mine, {O1: OwnerRecord(frozenset({"nickname"}), 1)})
     put(ledger, theirs, {O2: OwnerRecord(frozenset({"nickname"}), 1)}, user="ci-bot-2")
-    ledger.transact(POOL, "ci", claims=(), owner=None, dead_requests={O2: frozenset({"r"})})
+    ledger.transact(POOL, "ci", claims=(), owner=None, marks=ReleaseMarks({O2: frozenset({"r"})}))
     ledger.transact(
-        "eu-west-1_Other99", USER, claims=(), owner=None, dead_requests={O2: frozenset({"r"})}
+        "eu-west-1_Other99", USER, claims=(), owner=None, marks=ReleaseMarks({O2: frozenset({"r"})})
     )
 
     read = ledger.query(POOL, USER)
@@ -297,7 +300,7 @@ def test_query_follows_pages_until_the_last(ledger, client):
     }
     record = OwnerRecord(frozenset(claims), 1)
     put(ledger, claims, {O1: record})
-    ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O2: frozenset({"r"})})
+    ledger.transact(POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O2: frozenset({"r"})}))
     put(ledger, {"custom:other": claims["custom:attr00"]}, {}, user="ci-bot-2")
 
     def small_pages(params: dict[str, Any], **_: Any) -> None:
@@ -365,7 +368,9 @@ def test_only_condition_and_conflict_cancellations_are_ledger_conflicts(
     raise_on(client, "TransactWriteItems", error)
 
     with pytest.raises(expected) as caught:
-        ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})})
+        ledger.transact(
+            POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r"})})
+        )
 
     if expected is AwsCallFailed:
         assert str(caught.value) == "TransactWriteItems failed: TransactionCanceledException"
@@ -375,7 +380,9 @@ def test_missing_table_raises_aws_call_failed_naming_action_and_code(client):
     ledger = Ledger(client, "no-such-table")
 
     with pytest.raises(AwsCallFailed) as transact:
-        ledger.transact(POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})})
+        ledger.transact(
+            POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r"})})
+        )
     with pytest.raises(AwsCallFailed) as query:
         ledger.query(POOL, USER)
 
@@ -390,7 +397,7 @@ def test_missing_table_raises_aws_call_failed_naming_action_and_code(client):
         pytest.param(
             "TransactWriteItems",
             lambda ledger: ledger.transact(
-                POOL, USER, claims=(), owner=None, dead_requests={O1: frozenset({"r"})}
+                POOL, USER, claims=(), owner=None, marks=ReleaseMarks({O1: frozenset({"r"})})
             ),
             id="transact",
         ),

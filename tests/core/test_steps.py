@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from user_attributes import steps
 from user_attributes.errors import CreateRefused, OwnerUnknown
 from user_attributes.identity import PhysicalId, owner_id
-from user_attributes.model import Claim, OwnerRecord, OwnerValue, Target, UserLedger
+from user_attributes.model import (
+    Claim,
+    OwnerRecord,
+    OwnerValue,
+    ReleaseMarks,
+    Target,
+    UserLedger,
+)
 
 O1 = "a" * 32
 RECORD = OwnerRecord(frozenset({"nickname"}), 1, created_by="r1")
@@ -55,6 +62,27 @@ def test_ledger_refusal(ledger, desired, request_id, must_exist, refused):
 )
 def test_dead_requests(record, dead):
     assert steps.dead_requests(O1, record) == dead
+
+
+@pytest.mark.parametrize(
+    ("release", "marks"),
+    [
+        pytest.param(None, ReleaseMarks(), id="no-release-no-marks"),
+        pytest.param(
+            steps.Release.CLOUDFORMATION,
+            ReleaseMarks(dead_requests={O1: frozenset({"r1"})}),
+            id="delete-declares-the-creating-request-dead",
+        ),
+        pytest.param(
+            steps.Release.BY_HAND,
+            ReleaseMarks(dead_requests={O1: frozenset({"r1"})}, released_by_hand=frozenset({O1})),
+            id="by-hand-also-marks-the-owner",
+        ),
+    ],
+)
+def test_release_marks(release, marks):
+    assert steps.release_marks(O1, RECORD, release) == marks
+    assert bool(marks) is (release is not None)
 
 
 @pytest.mark.parametrize(
