@@ -27,7 +27,6 @@ from constructs import Construct
 
 from .cognito_user_attributes import CognitoUserAttributes, CognitoUserAttributesProvider
 from .logical_ids import DEFAULT_SHARDS, shard_of, user_construct_id, user_logical_id
-from .resource_properties import resource_properties
 from .runtime_rules import reapply_token_problem
 from .seed_users_config import SeedUser
 
@@ -214,12 +213,5 @@ def _check_shard(
 
 
 def _estimated_bytes(user: SeedUser, reapply_token: str | None) -> int:
-    declared = resource_properties(
-        user_pool_id=user.user_pool_id,
-        username=user.username,
-        attributes=user.attributes,
-        client_metadata=user.client_metadata,
-        on_delete=user.on_delete,
-        reapply_token=reapply_token,
-    )
+    declared = user.resource_properties(reapply_token=reapply_token)
     return len(json.dumps(declared)) + _RESOURCE_OVERHEAD_BYTES

@@ -53,6 +53,17 @@ class SeedUser:
         """The pool's region, which a user pool id starts with."""
         return self.user_pool_id.split("_", 1)[0]
 
+    def resource_properties(self, *, reapply_token: str | None = None) -> dict[str, object]:
+        """The properties of this user's ``Custom::CognitoUserAttributes`` in the template."""
+        return resource_properties(
+            user_pool_id=self.user_pool_id,
+            username=self.username,
+            attributes=self.attributes,
+            client_metadata=self.client_metadata or None,
+            on_delete=self.on_delete,
+            reapply_token=reapply_token,
+        )
+
 
 def load_seed_document(text: str, *, source: str) -> object:
     """Parse YAML safely, refusing duplicate keys (PyYAML would silently keep the last one)."""
@@ -182,15 +193,7 @@ def _parse_user(raw: object, *, where: str, default_pool: str | None, override: 
         client_metadata=_parse_client_metadata(raw.get("clientMetadata", {}), where),
         on_delete=_parse_on_delete(raw.get("onDelete", "restore"), where),
     )
-    problem = declaration_problem(
-        resource_properties(
-            user_pool_id=user.user_pool_id,
-            username=user.username,
-            attributes=user.attributes,
-            client_metadata=user.client_metadata,
-            on_delete=user.on_delete,
-        )
-    )
+    problem = declaration_problem(user.resource_properties())
     if problem is not None:
         raise SeedConfigError(f"{where}: {problem}")
     return user

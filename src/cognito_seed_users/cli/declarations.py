@@ -25,7 +25,6 @@ from user_attributes.model import Declaration
 from user_attributes.properties import parse_properties
 
 from ..logical_ids import user_logical_id
-from ..resource_properties import resource_properties
 from ..seed_users_config import SeedConfigError, load_seed_document, parse_seed_file
 from .errors import CliError
 
@@ -70,13 +69,7 @@ def from_seed_file(
         raise CliError(str(error)) from None
     resources = []
     for user in seed_file.users:
-        properties = resource_properties(
-            user_pool_id=user.user_pool_id,
-            username=user.username,
-            attributes=user.attributes,
-            client_metadata=user.client_metadata,
-            on_delete=user.on_delete,
-        )
+        properties = user.resource_properties()
         logical_id = user_logical_id(user.user_pool_id, user.username)
         resources.append(
             DeclaredResource(stack_name, logical_id, _parse(properties, f"{source}: {logical_id}"))

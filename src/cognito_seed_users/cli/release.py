@@ -69,29 +69,25 @@ def run(args: argparse.Namespace, reader: Reader, secrets: SecretReader) -> Repo
         live: dict[str, str] | None = dict(reader.user(target).attributes)
     except UserNotFound:
         live = None
-    if live is None:
-        step = UserPlan(
-            user_pool_id=target.user_pool_id,
-            username=target.username,
-            logical_id=record.origin.logical_resource_id,
-            owner_id=owner,
-            action="release",
-            note="the user (or its pool) no longer exists: only the ledger is released",
-            changes_ledger=True,
-        )
-    else:
-        _, rows = explain(
+    rows = (
+        ()
+        if live is None
+        else explain(
             owner=owner, desired=None, ledger=ledger, live=live, on_release=OnDelete.RESTORE
-        )
-        step = UserPlan(
-            user_pool_id=target.user_pool_id,
-            username=target.username,
-            logical_id=record.origin.logical_resource_id,
-            owner_id=owner,
-            action="release",
-            attributes=rows,
-            changes_ledger=True,
-        )
+        )[1]
+    )
+    step = UserPlan(
+        user_pool_id=target.user_pool_id,
+        username=target.username,
+        logical_id=record.origin.logical_resource_id,
+        owner_id=owner,
+        action="release",
+        attributes=rows,
+        note=""
+        if live is not None
+        else "the user (or its pool) no longer exists: only the ledger is released",
+        changes_ledger=True,
+    )
     result = report(
         [step], reveal=args.show_values, destroy=False, title=f"seed-users release {owner}"
     )
