@@ -27,6 +27,9 @@ from .owners import in_stack, stack_name_of
 from .reads import Reader
 
 _GONE_STATUSES: Final = frozenset({"DELETE_COMPLETE"})
+"""A deleted stack stays describable by its unique stack id, in ``DELETE_COMPLETE`` (CloudFormation
+API reference, DescribeStacks, StackName: "Deleted stacks: You must specify the unique stack
+ID"); owner records hold that id, so a deleted stack is seen as such, not as an error."""
 
 
 @dataclass(frozen=True)

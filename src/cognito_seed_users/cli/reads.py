@@ -1,9 +1,11 @@
 """Paced reads: the users (Cognito ``AdminGetUser``), their ledger partitions (``Query``), and
 the list of partitions (``Scan``).
 
-Cognito's UserRead quota (120 requests per second per account and Region) is shared with
-production traffic (sign-ins read users too), so every ``AdminGetUser`` first takes a token
-from the function's own ``TokenBucket`` at ``--rate`` (default 50/s, well under the quota).
+Cognito's UserRead quota (120 requests per second per account and Region: Amazon Cognito
+Developer Guide, "Quotas in Amazon Cognito", category UserRead, which holds AdminGetUser) is
+shared with production traffic (sign-ins read users too), so every ``AdminGetUser`` first
+takes a token from the function's own ``TokenBucket`` at ``--rate`` (default 50/s, well under
+the quota).
 ``--workers`` threads share the bucket: they hide each call's latency, the bucket bounds the
 rate. DynamoDB reads are not paced: the ledger is this tool's own table.
 """
