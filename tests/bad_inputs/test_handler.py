@@ -201,6 +201,14 @@ ROWS: list[Any] = [
         id="1000-attributes",
     ),
     pytest.param(
+        lambda w: {**declare(w.pool_id, w.username, VALID), "ReapplyToken": "x" * 129},
+        lambda w: (
+            "invalid properties: ReapplyToken: must be a string of 1 to 128 printable "
+            "characters (no control characters or line breaks)"
+        ),
+        id="reapply-token-too-long",
+    ),
+    pytest.param(
         # DEFECT: passes the parser and is looked up (an invisible look-alike of "erin").
         lambda w: declare(w.pool_id, "er\u200bin", VALID),
         lambda w: (
