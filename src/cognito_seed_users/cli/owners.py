@@ -4,8 +4,10 @@ An owner id hashes (StackId, LogicalResourceId, UserPoolId, Username), and a Sta
 UUID CloudFormation assigns at creation, so a plan made before (or without asking) CloudFormation
 cannot compute it. Instead it matches the origin every owner record keeps: the owner belongs
 to stack ``S`` when its StackId names ``S`` (``arn:...:stack/S/<uuid>``) or one of ``S``'s
-nested stacks (CloudFormation names those ``S-<NestedStack logical id>-<suffix>``, and CDK's
-nested stack logical ids contain ``NestedStack``), and the declaration is the one with the
+nested stacks (CloudFormation names a nested stack after its root, its logical id and a random
+suffix, ``S-<logical id>-<suffix>``, as the User Guide's "Continue rolling back an update"
+shows for ``ResourcesToSkip``; CDK's nested stack logical ids contain ``NestedStack``), and the
+declaration is the one with the
 owner's LogicalResourceId (``user_logical_id`` for seed-file users, the same in the stack and
 in any shard). ``--stack-id`` narrows the top-level match to that exact stack.
 """
